@@ -1,0 +1,3 @@
+from contest.admin.views import bp
+
+__all__ = ["bp"]

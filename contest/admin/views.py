@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from contest.roles import require_roles
+
+bp = Blueprint("admin", __name__)
+bp.before_request(require_roles("editor", "admin"))
+
+
+@bp.route("/")
+def home():  # noqa: ANN201
+    return render_template("admin/home.html")

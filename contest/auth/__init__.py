@@ -1,0 +1,3 @@
+from contest.auth.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,88 @@
+"""Domain exceptions. Services raise these; views turn them into Chinese messages via
+`contest.messages.message_for(error)`. Each carries a stable `code` and the values the message
+needs in `params` (actual width, size, format, ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ContestError(Exception):
+    """Base of every domain error. `code`: stable identifier; `params`: message values."""
+
+    code = "contest_error"
+    http_status = 400
+
+    def __init__(self, code: str | None = None, **params: Any) -> None:
+        if code:
+            self.code = code
+        self.params = params
+        super().__init__(f"{self.code}: {params}" if params else self.code)
+
+
+class InvalidImage(ContestError):
+    """The uploaded file breaks an intake rule. `code` in: format, width, size_small,
+    size_large, corrupt, bomb, empty, animated, too_small_height."""
+
+    code = "corrupt"
+
+
+class FileTooLarge(InvalidImage):
+    code = "size_large"
+
+
+class InvalidEntry(ContestError):
+    """An entry's fields break a rule (missing caption, statement too long, quota...)."""
+
+    code = "invalid_entry"
+
+
+class PhaseClosed(ContestError):
+    """The action is outside its window (submission deadline passed, round closed)."""
+
+    code = "phase_closed"
+    http_status = 409
+
+
+class QuotaExceeded(ContestError):
+    code = "quota"
+    http_status = 409
+
+
+class AlreadySubmitted(ContestError):
+    code = "already_submitted"
+    http_status = 409
+
+
+class DuplicateRefused(ContestError):
+    """Submission policy refused the image as a duplicate of the same unit's entry.
+    params: entry_code, same_track (bool), kind ('exact' | 'duplicate')."""
+
+    code = "duplicate_refused"
+    http_status = 409
+
+
+class NotAssigned(ContestError):
+    code = "not_assigned"
+    http_status = 404
+
+
+class ConflictOfInterest(ContestError):
+    code = "conflict_of_interest"
+    http_status = 403
+
+
+class SheetLocked(ContestError):
+    code = "sheet_locked"
+    http_status = 409
+
+
+class ResultsFinalised(ContestError):
+    code = "results_finalised"
+    http_status = 409
+
+
+class ImportRowError(ContestError):
+    """A row of an import file is invalid. params: row (1-based), column, detail."""
+
+    code = "import_row"

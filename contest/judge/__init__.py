@@ -1,0 +1,3 @@
+from contest.judge.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,97 @@
+"""Python-side Chinese text: error code → message, and enum display labels. Templates and
+form labels carry their own Chinese; everything else the user reads comes from here
+(STYLE.md §7). Messages name the rule and the actual value (GLOSSARY.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from contest.errors import ContestError
+
+UNIT_TYPE_LABELS = {
+    "higher_vocational": "高职院校",
+    "secondary_vocational": "中职学校",
+    "open_university": "开放大学",
+    "community_learning_centre": "社区学习中心",
+    "city_bureau": "市教育局",
+    "other": "其他",
+}
+ROLE_LABELS = {"entrant": "参赛单位", "juror": "评委", "editor": "编辑", "admin": "管理员"}
+TRACK_LABELS = {"vet_week": "职业教育活动周", "lifelong_week": "全民终身学习活动周"}
+ENTRY_STATUS_LABELS = {"draft": "暂存", "submitted": "已提交", "withdrawn": "已撤回",
+                       "disqualified": "已取消参赛资格"}
+AI_USE_LABELS = {"none": "否", "assisted": "辅助", "generated": "主要"}
+ROUND_KIND_LABELS = {"preliminary": "初评", "second": "复评", "final": "终评"}
+ROUND_STATUS_LABELS = {"draft": "未开始", "open": "进行中", "closed": "已结束"}
+DEDUP_KIND_LABELS = {"exact": "完全相同", "duplicate": "重复", "similar": "相似"}
+AWARD_LABELS = {"first": "一等奖", "second": "二等奖", "third": "三等奖", "merit": "优秀奖"}
+
+FORMAT_LABELS = {  # Pillow format name → how users know it
+    "JPEG": "JPG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF", "BMP": "BMP", "TIFF": "TIFF",
+    "HEIF": "HEIC/HEIF", "AVIF": "AVIF", "MPO": "MPO（多图JPEG）", "SVG": "SVG", "ICO": "ICO",
+    "PDF": "PDF", "HTML": "HTML网页", "TEXT": "文本",
+}
+
+
+def format_mb(size_bytes: int) -> str:
+    """Bytes → '1.4MB' with MB = 1024×1024 bytes (RULES.md, our default)."""
+    mb = size_bytes / (1024 * 1024)
+    if mb >= 100:
+        return f"{mb:.0f}MB"
+    text = f"{mb:.2f}".rstrip("0").rstrip(".")
+    if text == "2" and size_bytes < 2 * 1024 * 1024:  # never round a too-small file up to the limit
+        text = f"{mb:.6f}".rstrip("0")
+    return f"{text}MB"
+
+
+def _fmt(p: dict[str, Any]) -> str:
+    return FORMAT_LABELS.get(str(p.get("actual", "")).upper(), str(p.get("actual") or "未知"))
+
+
+MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "format": lambda p: (f"图片格式仅支持 {p.get('allowed', 'JPG、PNG')}"
+                         f"（当前文件实际为 {_fmt(p)} 格式）"),
+    "width": lambda p: f"图片宽度不低于{p['min']}像素（当前：{p['actual']}像素）",
+    "size_small": lambda p: (f"单张图片不低于{format_mb(p['min'])}、不高于{format_mb(p['max'])}"
+                             f"（当前：{format_mb(p['actual'])}）") if p.get("max") else
+    f"单张图片不低于{format_mb(p['min'])}（当前：{format_mb(p['actual'])}）",
+    "size_large": lambda p: (f"单张图片不低于{format_mb(p['min'])}、不高于{format_mb(p['max'])}"
+                             f"（当前：{format_mb(p['actual'])}）") if p.get("min") else
+    f"单张图片不高于{format_mb(p['max'])}（当前：{format_mb(p['actual'])}）",
+    "corrupt": lambda p: "文件已损坏或上传不完整，请重新导出为标准 JPG 或 PNG 后再上传"
+    + (f"（{p['detail']}）" if p.get("detail") else ""),
+    "empty": lambda p: "文件为空（0字节），请重新选择图片",
+    "bomb": lambda p: (f"图片尺寸过大（{p['width']}×{p['height']}像素），"
+                       f"像素总数不得超过{p['max_pixels'] // 1_000_000}百万，请缩小后再上传")
+    if p.get("width") else "图片尺寸过大，请缩小后再上传",
+    "animated": lambda p: f"不支持动图或多帧图片（当前文件有{p.get('frames', '多')}帧），请导出为单张 JPG 或 PNG",
+    "unsupported_jpeg": lambda p: "不支持该 JPEG 编码方式（如无损或算术编码），请重新导出为标准 JPG",
+    "too_small_height": lambda p: f"图片高度过小（当前：{p['actual']}像素），请上传完整的海报",
+    "phase_closed": lambda p: f"已超过截止时间（{p['deadline']}），无法{p.get('action', '提交')}",
+    "not_open": lambda p: f"尚未开始征集（开始时间：{p['opens']}）",
+    "quota": lambda p: (f"每个单位在“{p['track']}”赛道最多提交{p['max']}件作品"
+                        f"（当前已提交：{p['count']}件）"),
+    "duplicate_refused": lambda p: (
+        f"该图片与本单位已提交的作品 {p['entry_code']} 重复，如需更换请使用“替换图片”"
+        if p.get("same_track") else
+        f"该图片与本单位在另一赛道提交的作品 {p['entry_code']} 重复，同一作品只能参加一个赛道"),
+    "not_assigned": lambda p: "该作品未分配给您评审",
+    "conflict_of_interest": lambda p: "您与该作品所属单位存在回避关系，无法评分",
+    "sheet_locked": lambda p: "您已提交本轮评分，评分表已锁定；如需修改请联系编辑解锁",
+    "results_finalised": lambda p: "结果已确认发布，不能再修改",
+    "already_submitted": lambda p: "该作品已提交",
+    "invalid_entry": lambda p: p.get("detail", "作品信息不完整"),
+    "import_row": lambda p: f"第{p.get('row')}行：{p.get('detail', '')}",
+}
+
+
+def message_for(error: ContestError) -> str:
+    """The Chinese message for `error` (its `code` and `params`); a generic one if unknown."""
+    build = MESSAGES.get(error.code)
+    if build is None:
+        return str(error.params.get("detail") or "操作失败，请检查后重试")
+    try:
+        return build(error.params)
+    except (KeyError, TypeError, ValueError):
+        return str(error.params.get("detail") or "操作失败，请检查后重试")

@@ -1,0 +1,3 @@
+from contest.submit.views import bp
+
+__all__ = ["bp"]

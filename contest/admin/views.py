@@ -1,11 +1,23 @@
+"""Editors' area. `bp` guards every route for editors and admins; each area of the editors'
+work is a child blueprint in its own module (entries, dedup, rounds, results), registered
+here, so endpoints read `admin.<area>.<verb_noun>`."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from contest.admin.dedup import bp as dedup_bp
+from contest.admin.entries import bp as entries_bp
+from contest.admin.results import bp as results_bp
+from contest.admin.rounds import bp as rounds_bp
 from contest.roles import require_roles
 
 bp = Blueprint("admin", __name__)
 bp.before_request(require_roles("editor", "admin"))
+bp.register_blueprint(entries_bp, url_prefix="/entries")
+bp.register_blueprint(dedup_bp, url_prefix="/dedup")
+bp.register_blueprint(rounds_bp, url_prefix="/rounds")
+bp.register_blueprint(results_bp, url_prefix="/results")
 
 
 @bp.route("/")

@@ -1,0 +1,1 @@
+"""Duplicate detection: fingerprints, vectorised search, local verification, policy."""

@@ -86,6 +86,49 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
+# import-units (contest/units.py): column codes → headers, and one message per row problem.
+UNIT_COLUMN_LABELS = {"name": "单位名称(name)", "city": "市(city)",
+                      "unit_type": "单位类型(unit_type)", "login": "登录名(login)"}
+UNIT_ROW_REASONS: dict[str, Callable[[Any], str]] = {
+    "missing": lambda e: f"缺少{UNIT_COLUMN_LABELS[e.column]}",
+    "too_long": lambda e: f"单位名称不超过{e.other}个字（当前：{len(e.value)}个字）",
+    "city": lambda e: (f"市“{e.value}”不是山西省的11个市之一"
+                       "（可填“太原市”“太原”或代码“140100”）"),
+    "unit_type": lambda e: (f"单位类型“{e.value}”无法识别（可填："
+                            + "、".join(UNIT_TYPE_LABELS.values()) + "，或对应英文代码）"),
+    "login_format": lambda e: (f"登录名“{e.value}”不符合要求（3–64个字符，只能用英文字母、"
+                               "数字、下划线、点和短横线，以字母或数字开头）"),
+    "duplicate_name": lambda e: f"单位名称“{e.value}”与第{e.other}行重复",
+    "duplicate_login": lambda e: f"登录名“{e.value}”与第{e.other}行重复",
+    "login_taken": lambda e: (f"登录名“{e.value}”已是{ROLE_LABELS.get(e.other, e.other)}账号，"
+                              "不能用作参赛单位账号"),
+    "name_taken": lambda e: (f"单位名称“{e.value}”已被另一个单位使用"
+                             + (f"（账号：{e.other}）" if e.other else "")),
+    "unit_has_other_login": lambda e: (f"该单位已有账号 {e.other}，与本行登录名“{e.value}”不一致；"
+                                       "如确需第二个账号，请用 create-user --unit 创建"),
+}
+
+
+def unit_row_message(error: Any) -> str:
+    """'第3行：…' for a `contest.units.UnitRowError`."""
+    build = UNIT_ROW_REASONS.get(error.reason)
+    return f"第{error.row}行：" + (build(error) if build else error.reason)
+
+
+def _unit_import(p: dict[str, Any]) -> str:
+    if p.get("errors"):
+        return "\n".join(unit_row_message(e) for e in p["errors"])
+    reason = p.get("reason")
+    if reason == "columns":
+        return ("文件缺少以下列：" + "、".join(UNIT_COLUMN_LABELS[c] for c in p["detail"])
+                + "（第一行须为表头：name, city, unit_type, login）")
+    if reason == "empty":
+        return "文件中没有数据行"
+    return "无法读取文件，请使用 CSV（UTF-8 或 GBK 编码）或 Excel（.xlsx）格式"
+
+
+MESSAGES["unit_import"] = _unit_import
+
 def message_for(error: ContestError) -> str:
     """The Chinese message for `error` (its `code` and `params`); a generic one if unknown."""
     build = MESSAGES.get(error.code)

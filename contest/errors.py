@@ -22,9 +22,17 @@ class ContestError(Exception):
 
 class InvalidImage(ContestError):
     """The uploaded file breaks an intake rule. `code` in: format, width, size_small,
-    size_large, corrupt, bomb, empty, animated, too_small_height."""
+    size_large, corrupt, bomb, empty, animated, unsupported_jpeg, too_small_height, aspect.
+    `reason` maps it to one of the six stable reason codes of `validate` (issue #2)."""
 
     code = "corrupt"
+    REASONS = {"empty": "corrupt", "animated": "format", "unsupported_jpeg": "format",
+               "too_small_height": "width", "aspect": "width"}
+
+    @property
+    def reason(self) -> str:
+        """format | width | size_small | size_large | corrupt | bomb."""
+        return self.REASONS.get(self.code, self.code)
 
 
 class FileTooLarge(InvalidImage):

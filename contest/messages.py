@@ -40,7 +40,9 @@ def format_mb(size_bytes: int) -> str:
     if mb >= 100:
         return f"{mb:.0f}MB"
     text = f"{mb:.2f}".rstrip("0").rstrip(".")
-    if text == "2" and size_bytes < 2 * 1024 * 1024:  # never round a too-small file up to the limit
+    if "." not in text and size_bytes != int(text) * 1024 * 1024:
+        # never round onto a whole-MB limit: 2 MiB - 1 byte or 10 MiB + 1 byte must not read
+        # as exactly "2MB" / "10MB" next to the rule it breaks
         text = f"{mb:.6f}".rstrip("0")
     return f"{text}MB"
 
@@ -68,6 +70,10 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "animated": lambda p: f"不支持动图或多帧图片（当前文件有{p.get('frames', '多')}帧），请导出为单张 JPG 或 PNG",
     "unsupported_jpeg": lambda p: "不支持该 JPEG 编码方式（如无损或算术编码），请重新导出为标准 JPG",
     "too_small_height": lambda p: f"图片高度过小（当前：{p['actual']}像素），请上传完整的海报",
+    "aspect": lambda p: (f"图片长宽比例异常（当前：{p['width']}×{p['height']}像素），"
+                         f"长边不得超过短边的{p['max']:g}倍，请上传完整的海报"),
+    "image_ok": lambda p: (f"符合要求（{FORMAT_LABELS.get(p['format'], p['format'])}，"
+                           f"{p['width']}×{p['height']}像素，{format_mb(p['size'])}）"),
     "phase_closed": lambda p: f"已超过截止时间（{p['deadline']}），无法{p.get('action', '提交')}",
     "not_open": lambda p: f"尚未开始征集（开始时间：{p['opens']}）",
     "quota": lambda p: (f"每个单位在“{p['track']}”赛道最多提交{p['max']}件作品"

@@ -8,6 +8,79 @@ import click
 from flask.cli import with_appcontext
 
 
+# --- validate (image intake rules without the web; logic in contest/imaging.py) -----------
+
+def _validate_rules(content_only: bool):  # noqa: ANN202
+    """IntakeRules for `validate`: content-only, else the newest contest's rules, else the
+    notice's defaults (also when the database is missing or not initialised)."""
+    from flask import current_app
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from contest.imaging import IntakeRules
+
+    max_pixels = int(current_app.config["MAX_IMAGE_PIXELS"])
+    if content_only:
+        return IntakeRules.content_only(max_pixels)
+    contest = None
+    try:
+        from contest import db
+        from contest.models import Contest
+
+        session = db.new_session()
+        try:
+            contest = session.scalar(select(Contest).order_by(Contest.created_at.desc(),
+                                                              Contest.id.desc()).limit(1))
+            rules = IntakeRules.from_contest(contest, max_pixels)
+        finally:
+            session.close()
+    except SQLAlchemyError:  # no database yet: the notice's defaults
+        rules = IntakeRules.notice_defaults(max_pixels)
+    return rules
+
+
+def _expand_paths(paths: tuple[Path, ...]) -> list[Path]:
+    """Files named on the command line; folders are walked (sorted, recursively)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+        else:
+            files.append(path)
+    return files
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--content-only", is_flag=True,
+              help="Check content only (format, integrity, frames, pixel cap); width and "
+                   "file-size rules off.")
+@with_appcontext
+def validate_command(paths: tuple[Path, ...], content_only: bool) -> None:
+    """Check image files with the web form's validator. One line per file, tab-separated:
+    path, ok|rejected, reason (format, width, size_small, size_large, corrupt, bomb; empty
+    when ok), Chinese message. Exit status 0 when all are ok, 1 otherwise."""
+    from contest.errors import InvalidImage
+    from contest.imaging import check_image, load_normalised
+    from contest.messages import MESSAGES, message_for
+
+    rules = _validate_rules(content_only)
+    all_ok = True
+    for path in _expand_paths(paths):
+        try:
+            info = check_image(path, rules)
+            load_normalised(path).close()  # the same decode the web form stores from
+        except InvalidImage as err:
+            all_ok = False
+            click.echo(f"{path}\trejected\t{err.reason}\t{message_for(err)}")
+            continue
+        note = MESSAGES["image_ok"]({"format": info.format, "width": info.width_px,
+                                     "height": info.height_px, "size": info.size_bytes})
+        click.echo(f"{path}\tok\t\t{note}")
+    raise SystemExit(0 if all_ok else 1)
+
+
 # --- import-units (editor side of intake; logic in contest/units.py) ---------------------
 
 _PASSWORD_FILE_HEADER = ("单位名称", "市", "单位类型", "登录名", "初始密码", "说明")
@@ -107,4 +180,4 @@ def import_units_command(file: Path, passwords_out: Path | None, reset_passwords
         click.echo("没有新的密码（已有账号的密码保持不变；如需重置请加 --reset-passwords）")
 
 
-commands: list = [import_units_command]
+commands: list = [validate_command, import_units_command]

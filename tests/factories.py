@@ -112,6 +112,65 @@ def make_entry(session: Session, unit: Unit, *, track: TrackKind | str = TrackKi
     return entry
 
 
+def make_results_round(session: Session, track, jurors, *,  # noqa: ANN001, ANN201
+                       criteria=None, kind: str = "preliminary", name: str = "初评",
+                       entries=(), submitted: bool = True, status: str = "closed"):
+    """Results tests: a round of `track` (a Track or TrackKind) built row by row (no
+    assignment, no images; `make_round_with_rubric` below goes through the judging services)
+    with `criteria` ((name, description, max_points) tuples; default DEFAULT_RUBRIC),
+    `jurors` as 评委A, 评委B … whose sheets are submitted when `submitted`, and `entries`
+    with 评审编号 A-001, A-002 …"""
+    from contest.models import DEFAULT_RUBRIC, Criterion, Round, RoundJuror
+
+    if not hasattr(track, "id"):
+        track = get_contest(session).track(track)
+    round_ = Round(track=track, kind=kind, name=name, status=status)
+    session.add(round_)
+    for pos, (c_name, c_desc, c_max) in enumerate(criteria or DEFAULT_RUBRIC):
+        round_.criteria.append(Criterion(position=pos, name=c_name, description=c_desc,
+                                         max_points=c_max))
+    now = datetime.now(timezone.utc)
+    for i, juror in enumerate(jurors):
+        round_.jurors.append(RoundJuror(juror=juror, alias=f"评委{chr(65 + i)}",
+                                        submitted_at=now if submitted else None))
+    session.flush()
+    for entry in entries:
+        add_round_entry(session, round_, entry)
+    return round_
+
+
+def add_round_entry(session: Session, round_, entry):  # noqa: ANN001, ANN201
+    """Put `entry` in `round_` with the next 评审编号 (A-001, A-002 …); idempotent."""
+    from contest.models import RoundEntry
+
+    existing = session.scalar(select(RoundEntry).where(RoundEntry.round_id == round_.id,
+                                                       RoundEntry.entry_id == entry.id))
+    if existing is not None:
+        return existing
+    count = len(session.scalars(select(RoundEntry.id)
+                                .where(RoundEntry.round_id == round_.id)).all())
+    re = RoundEntry(round_id=round_.id, entry_id=entry.id, anon_code=f"A-{count + 1:03d}")
+    session.add(re)
+    session.flush()
+    return re
+
+
+def make_review(session: Session, round_, entry, juror, points,  # noqa: ANN001, ANN201
+                comment: str = ""):
+    """A review of `entry` by `juror` in `round_` with `points` per criterion (rubric
+    order); the entry joins the round if it is not in it yet."""
+    from contest.models import Review, Score
+
+    add_round_entry(session, round_, entry)
+    review = Review(round_id=round_.id, entry_id=entry.id, juror_id=juror.id, comment=comment)
+    session.add(review)
+    session.flush()
+    for criterion, value in zip(round_.criteria, points, strict=True):
+        session.add(Score(review_id=review.id, criterion_id=criterion.id, points=float(value)))
+    session.flush()
+    return review
+
+
 def make_poster(size: tuple[int, int] = (2480, 3508), seed: int = 0, text: str = "",
                 mode: str = "RGB") -> Image.Image:
     """A poster-like image: a seeded pattern of shapes and bands, deterministic per `seed`.

@@ -85,6 +85,30 @@ class SheetLocked(ContestError):
     http_status = 409
 
 
+class InvalidScore(ContestError):
+    """A score sheet value breaks the rubric. `code` in: score_range (params criterion, max,
+    actual), score_step (criterion, actual), score_unknown_criterion, comment_too_long
+    (max, actual)."""
+
+    code = "score_range"
+
+
+class RedactionInvalid(ContestError):
+    """A redaction rectangle is outside the image or thinner than 0.2 % of a side."""
+
+    code = "redaction_invalid"
+
+
+class RoundError(ContestError):
+    """A round action is not possible now. `code` in: round_not_open, round_state (params
+    status), round_no_jurors, round_no_entries, round_entry_invalid (entry_id),
+    round_rubric_locked, rubric_invalid (detail), reason_required, sheet_incomplete
+    (missing), juror_invalid (login)."""
+
+    code = "round_state"
+    http_status = 409
+
+
 class ResultsFinalised(ContestError):
     code = "results_finalised"
     http_status = 409

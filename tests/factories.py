@@ -259,3 +259,39 @@ def near_copy(img: Image.Image, scale: float = 0.8, quality: int = 80) -> Image.
     small.save(buf, "JPEG", quality=quality)
     buf.seek(0)
     return Image.open(buf).convert("RGB")
+
+
+def attach_original(session: Session, entry: Entry, data: bytes, *, storage=None,  # noqa: ANN001
+                    filename: str = "poster.jpg") -> EntryFile:
+    """Store `data` as the entry's current original (content-addressed key) without the
+    intake checks, and return the `EntryFile` (judging tests; intake tests use intake)."""
+    import hashlib
+
+    from contest.models import EntryFile, FileKind
+    from contest.storage import get_storage, original_key
+
+    storage = storage or get_storage()
+    digest = hashlib.sha256(data).hexdigest()
+    with Image.open(io.BytesIO(data)) as im:
+        fmt, (w, h) = im.format, im.size
+    key = original_key(digest, fmt)
+    storage.put_bytes(key, data)
+    f = EntryFile(entry=entry, kind=FileKind.original, storage_key=key, sha256=digest,
+                  size_bytes=len(data), format=fmt, width_px=w, height_px=h,
+                  original_filename=filename, is_current=True)
+    session.add(f)
+    session.flush()
+    return f
+
+
+def make_round_with_rubric(session: Session, track: Track, jurors: list[User], *,
+                           kind: str = "preliminary", name: str = "初评", open_now: bool = True,
+                           storage=None, **kw) -> Round:  # noqa: ANN001
+    """A round of `track` over its eligible entries with the default rubric (or
+    `criteria=`), opened (assigned, juror images built) unless `open_now` is False."""
+    from contest.rounds import create_round, open_round
+
+    round_ = create_round(session, track, kind=kind, name=name, jurors=jurors, **kw)
+    if open_now:
+        open_round(session, round_, actor=None, storage=storage)
+    return round_

@@ -45,6 +45,18 @@ class InvalidEntry(ContestError):
     code = "invalid_entry"
 
 
+class RulesBroken(InvalidEntry):
+    """Several rules broken at once (submitting, or editing a submitted entry), so the
+    entrant sees every message together. `errors`: the single ContestErrors, each with
+    params['field'] naming the form field it belongs to ('title', 'statement', 'image'...)."""
+
+    code = "rules_broken"
+
+    def __init__(self, errors: list[ContestError]) -> None:
+        super().__init__(count=len(errors))
+        self.errors = list(errors)
+
+
 class PhaseClosed(ContestError):
     """The action is outside its window (submission deadline passed, round closed)."""
 

@@ -34,6 +34,24 @@ FORMAT_LABELS = {  # Pillow format name → how users know it
 }
 
 
+ENTRY_FIELD_LABELS = {  # GLOSSARY.md; the entry form uses the same words
+    "title": "作品名称", "authors": "作者", "adviser": "指导教师", "statement": "设计说明",
+    "caption_time": "图片说明·时间", "caption_place": "图片说明·地点",
+    "caption_people": "图片说明·人物", "caption_event": "图片说明·事件",
+    "ai_use": "是否使用AI生成/辅助", "content_review_confirmed": "宣传部门意识形态审核",
+    "content_reviewer": "审核人", "originality_confirmed": "原创承诺", "image": "海报图片",
+}
+
+
+def _when(value: Any) -> str:
+    """A UTC datetime → '2024年5月12日 23:59' China Standard Time; text passes through."""
+    from datetime import datetime
+
+    from contest.timeutil import format_local
+
+    return format_local(value) if isinstance(value, datetime) else str(value)
+
+
 def format_mb(size_bytes: int) -> str:
     """Bytes → '1.4MB' with MB = 1024×1024 bytes (RULES.md, our default)."""
     mb = size_bytes / (1024 * 1024)
@@ -74,8 +92,9 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
                          f"长边不得超过短边的{p['max']:g}倍，请上传完整的海报"),
     "image_ok": lambda p: (f"符合要求（{FORMAT_LABELS.get(p['format'], p['format'])}，"
                            f"{p['width']}×{p['height']}像素，{format_mb(p['size'])}）"),
-    "phase_closed": lambda p: f"已超过截止时间（{p['deadline']}），无法{p.get('action', '提交')}",
-    "not_open": lambda p: f"尚未开始征集（开始时间：{p['opens']}）",
+    "phase_closed": lambda p: (f"已超过截止时间（{_when(p['deadline'])}），"
+                               f"无法{p.get('action', '提交')}"),
+    "not_open": lambda p: f"尚未开始征集（开始时间：{_when(p['opens'])}）",
     "quota": lambda p: (f"每个单位在“{p['track']}”赛道最多提交{p['max']}件作品"
                         f"（当前已提交：{p['count']}件）"),
     "duplicate_refused": lambda p: (
@@ -106,6 +125,21 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "redaction_invalid": lambda p: "遮挡区域超出图片范围或过小，请重新框选",
     "already_submitted": lambda p: "该作品已提交",
     "invalid_entry": lambda p: p.get("detail", "作品信息不完整"),
+    # entries service (contest/entries.py): p['field'] names the form field
+    "required": lambda p: f"请填写{ENTRY_FIELD_LABELS.get(p.get('field', ''), '此项')}",
+    "caption_missing": lambda p: (f"图片说明需写明时间、地点、人物、事件"
+                                  f"（当前未填写：{ENTRY_FIELD_LABELS[p['field']][-2:]}）"),
+    "too_long": lambda p: (f"{ENTRY_FIELD_LABELS.get(p.get('field', ''), '内容')}"
+                           f"不超过{p['max']}字（当前：{p['actual']}字）"),
+    "ai_use_missing": lambda p: "请选择是否使用AI生成/辅助（否 / 辅助 / 主要）",
+    "content_review_missing": lambda p: "请确认作品已经过本单位宣传部门意识形态审核",
+    "content_reviewer_missing": lambda p: "请填写宣传部门审核人姓名",
+    "originality_missing": lambda p: "请勾选原创承诺",
+    "image_missing": lambda p: "请上传海报图片（JPG 或 PNG）",
+    "not_editable": lambda p: (f"该作品{ENTRY_STATUS_LABELS.get(str(p.get('status')), '')}，"
+                               "不能再修改"),
+    "rules_broken": lambda p: f"有{p.get('count', '')}项不符合要求，请按提示修改后再提交",
+    "busy": lambda p: "系统繁忙，请稍后重试（已填写的内容仍在页面上）",
     "import_row": lambda p: f"第{p.get('row')}行：{p.get('detail', '')}",
 }
 

@@ -1,13 +1,476 @@
+"""Entrants (参赛单位): dashboard, new / edit entry, image, submit, withdraw, own files.
+
+Every entry page loads the entry through `entries.entry_of_unit`: another unit's entry is
+a 404, never a 403, so its existence does not leak. Image work runs before the write
+transaction (PITFALLS.md #13); a refused upload leaves no file behind.
+
+Uploads posted by `static/js/upload.js` (header X-Requested-With: XMLHttpRequest) get JSON
+`{"redirect": url}` on success, so the flashed message survives for the next page; on a
+refused form they get the same HTML page as without JavaScript (status 422).
+"""
+
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import os
+from pathlib import Path
+from typing import Any
 
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
+                   request, send_file, url_for)
+from flask_login import current_user
+from sqlalchemy.exc import OperationalError
+from werkzeug.datastructures import FileStorage
+
+from contest import entries
+from contest.db import get_session
+from contest.errors import ContestError, InvalidImage, RulesBroken
+from contest.messages import TRACK_LABELS, message_for
+from contest.models import Contest, Entry, EntryStatus, FileKind, Track, TrackKind
 from contest.roles import require_roles
+from contest.storage import get_storage, receive_upload
+from contest.submit.forms import IMAGE_ACCEPT, EntryForm, ImageForm, WithdrawForm, field_of
+from contest.timeutil import utcnow
 
 bp = Blueprint("submit", __name__)
 bp.before_request(require_roles("entrant"))
 
+STATUS_BADGES = {EntryStatus.draft: "warn", EntryStatus.submitted: "ok",
+                 EntryStatus.withdrawn: "", EntryStatus.disqualified: "err"}
+IMAGE_KINDS = {"preview": FileKind.preview, "thumb": FileKind.thumb}
+
+
+# ------------------------------------------------------------------------------- helpers
+
+
+def _own_entry(entry_id: int) -> Entry:
+    entry = entries.entry_of_unit(get_session(), entry_id, current_user.unit_id)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def _wants_json() -> bool:
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def _done(url: str):  # noqa: ANN202
+    """Success: a redirect, or JSON naming it for the XHR upload."""
+    return jsonify(redirect=url) if _wants_json() else redirect(url)
+
+
+def image_limits(contest: Contest) -> dict[str, Any]:
+    """The contest's image rules for the template and upload.js data attributes
+    (px, bytes; None = rule off)."""
+    cfg = current_app.config
+    return {"formats": ",".join(sorted(contest.formats)), "min_width_px": contest.min_width_px,
+            "min_size_bytes": contest.min_size_bytes, "max_size_bytes": contest.max_size_bytes,
+            "max_pixels": cfg["MAX_IMAGE_PIXELS"], "max_request_bytes": cfg["MAX_CONTENT_LENGTH"],
+            "max_statement_chars": contest.max_statement_chars}
+
+
+def _chosen_file(field: Any) -> FileStorage | None:
+    data = field.data
+    if isinstance(data, FileStorage) and (data.filename or data.content_length):
+        return data
+    return None
+
+
+class _Upload:
+    """One received file: streamed to a temporary file, validated and stored by
+    `entries.prepare_image`; `close()` removes the temporary file."""
+
+    def __init__(self, contest: Contest, file: FileStorage | None) -> None:
+        self.file = file
+        self.contest = contest
+        self.path: Path | None = None
+        self.prepared: entries.PreparedImage | None = None
+        self.errors: list[ContestError] = []
+
+    def prepare(self) -> None:
+        if self.file is None:
+            return
+        cfg = current_app.config
+        self.path, _size, _sha = receive_upload(self.file.stream,
+                                                Path(cfg["UPLOAD_DIR"]) / "incoming")
+        try:
+            self.prepared = entries.prepare_image(
+                self.path, rules=entries.intake_rules(self.contest, cfg["MAX_IMAGE_PIXELS"]),
+                storage=get_storage(), original_filename=self.file.filename,
+                preview_long_edge_px=cfg["PREVIEW_LONG_EDGE_PX"],
+                thumb_long_edge_px=cfg["THUMB_LONG_EDGE_PX"])
+        except RulesBroken as err:
+            self.errors += err.errors
+        except InvalidImage as err:
+            self.errors.append(err)
+
+    def discard(self) -> None:
+        entries.discard_prepared(get_session(), get_storage(), self.prepared)
+        self.prepared = None
+
+    def confirm(self) -> None:
+        entries.confirm_stored(get_storage(), self.prepared)
+
+    def close(self) -> None:
+        if self.path is not None:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
+
+
+def _end_read_transaction() -> None:
+    """Close the read transaction before slow image work: on SQLite a read snapshot held
+    across it could not be upgraded to a write later (PITFALLS.md #13)."""
+    get_session().commit()
+
+
+def _busy_error() -> ContestError:
+    return ContestError("busy")
+
+
+FIELD_ORDER = ("", "track", "image", "title", "authors", "adviser", "statement",
+               "caption_time", "caption_place", "caption_people", "caption_event", "ai_use",
+               "content_review_confirmed", "content_reviewer", "originality_confirmed")
+
+
+def _in_form_order(errors: list[ContestError]) -> list[ContestError]:
+    rank = {name: i for i, name in enumerate(FIELD_ORDER)}
+    return sorted(errors, key=lambda e: rank.get(field_of(e), len(rank)))
+
+
+def _error_rows(errors: list[ContestError]) -> list[dict[str, str]]:
+    """Errors for the summary box, in form order: message, rule code, field and the
+    six-code reason (data-reason; the corpus test reads it)."""
+    return [{"message": message_for(e), "code": e.code, "field": field_of(e),
+             "reason": getattr(e, "reason", e.code)} for e in _in_form_order(errors)]
+
+
+# ----------------------------------------------------------------------------- dashboard
+
 
 @bp.route("/")
 def dashboard():  # noqa: ANN201
-    return render_template("submit/dashboard.html")
+    session = get_session()
+    contest = entries.current_contest(session)
+    tracks = []
+    if contest is not None:
+        mine = entries.unit_entries(session, current_user.unit, contest)
+        is_open = entries.is_open(contest)
+        for track in contest.tracks:
+            rows = [e for e in mine if e.track_id == track.id]
+            submitted = sum(1 for e in rows if e.status == EntryStatus.submitted)
+            limit = contest.max_entries_per_unit_per_track
+            tracks.append({"track": track, "entries": rows, "submitted": submitted,
+                           "limit": limit, "remaining": max(0, limit - submitted),
+                           "can_create": is_open})
+    return render_template("submit/dashboard.html", contest=contest, tracks=tracks,
+                           is_open=contest is not None and entries.is_open(contest),
+                           limits=image_limits(contest) if contest else None,
+                           badges=STATUS_BADGES, now=utcnow())
+
+
+# ------------------------------------------------------------------------ entry form
+
+
+def _render_form(form: EntryForm, *, contest: Contest, track: Track, entry: Entry | None,
+                 errors: list[ContestError] | None = None, status: int = 200):  # noqa: ANN202
+    errors = errors or []
+    general = form.apply_errors(errors)
+    action = (url_for("submit.edit_entry", entry_id=entry.id) if entry is not None
+              else url_for("submit.new_entry", track=track.kind.value))
+    page = render_template("submit/entry_form.html", form=form, contest=contest, track=track,
+                           entry=entry, form_action=action, error_rows=_error_rows(errors),
+                           general_errors=[message_for(e) for e in general],
+                           limits=image_limits(contest), accept=IMAGE_ACCEPT,
+                           current_image=entry.current_file(FileKind.thumb) if entry else None)
+    return page, status
+
+
+def _save_entry_form(form: EntryForm, *, contest: Contest, track: Track,
+                     entry: Entry | None):  # noqa: ANN202
+    """POST of the entry form: validate the upload, save the fields (and image), then
+    submit if asked ("提交"). Every problem is shown at once; nothing typed is lost: a
+    refused form comes back filled in, and when only the submission rules fail (a caption
+    missing...) the draft and its image are kept."""
+    session = get_session()
+    action = "submit" if request.form.get("action") == "submit" else "draft"
+    data = entries.EntryData.from_mapping(form.data)
+    existing_id = entry.id if entry is not None else None
+    was_submitted = entry is not None and entry.status == EntryStatus.submitted
+    upload = _Upload(contest, _chosen_file(form.image))
+    try:
+        _end_read_transaction()
+        upload.prepare()
+        problems: list[ContestError] = list(upload.errors)
+        problems += entries.storage_problems(data, contest)
+        if problems:
+            # nothing is saved; for 提交 also say what else would stop the submission
+            if action == "submit" or was_submitted:
+                has_image = upload.prepared is not None or (
+                    entry is not None and entry.current_file(FileKind.original) is not None)
+                seen = {(p.code, str(p.params.get("field"))) for p in problems}
+                problems += [p for p in entries.rule_problems(data, contest, has_image=has_image)
+                             if (p.code, str(p.params.get("field"))) not in seen
+                             and not (upload.errors and p.code == "image_missing")]
+            upload.discard()
+            return _render_form(form, contest=contest, track=track, entry=entry,
+                                errors=problems, status=422)
+        submit_errors: list[ContestError] = []
+        try:
+            if entry is None:
+                entry = entries.create_draft(session, contest=contest, track=track,
+                                             unit=current_user.unit, data=data,
+                                             created_by=current_user)
+            else:
+                entries.update_entry(session, entry, data)
+            if upload.prepared is not None:
+                entries.attach_image(session, entry, upload.prepared, actor=current_user)
+            if action == "submit" and entry.status != EntryStatus.submitted:
+                try:
+                    entries.submit_entry(session, entry, actor=current_user)
+                except RulesBroken as err:
+                    submit_errors = err.errors
+            session.commit()
+        except (ContestError, OperationalError) as err:
+            session.rollback()
+            upload.discard()
+            errs = err.errors if isinstance(err, RulesBroken) else (
+                [err] if isinstance(err, ContestError) else [_busy_error()])
+            entry = session.get(Entry, existing_id) if existing_id else None
+            return _render_form(form, contest=contest, track=track, entry=entry, errors=errs,
+                                status=422)
+        upload.confirm()
+        if submit_errors:
+            # the draft (and its image) is kept: only the submission waits
+            flash("作品已暂存，但还不能提交：请按下面的提示修改后再点“提交”。", "warning")
+            return _render_form(form, contest=contest, track=track, entry=entry,
+                                errors=submit_errors, status=422)
+        if entry.status == EntryStatus.submitted and not was_submitted:
+            flash(f"作品已提交，作品编号 {entry.code}。截止时间前仍可修改或撤回。", "success")
+        elif entry.status == EntryStatus.submitted:
+            flash("修改已保存。", "success")
+        else:
+            flash("作品已暂存（尚未提交）。信息齐全后请点“提交”。", "success")
+        return _done(url_for("submit.show_entry", entry_id=entry.id))
+    finally:
+        upload.close()
+
+
+def _track_or_404(contest: Contest, kind: str | None) -> Track:
+    try:
+        track = contest.track(TrackKind(kind or ""))
+    except ValueError:
+        track = None
+    if track is None:
+        abort(404)
+    return track
+
+
+@bp.route("/entries/new", methods=["GET", "POST"])
+def new_entry():  # noqa: ANN201
+    session = get_session()
+    contest = entries.current_contest(session)
+    if contest is None:
+        abort(404)
+    track = _track_or_404(contest, request.args.get("track"))
+    if not entries.is_open(contest):
+        flash(message_for(ContestError("phase_closed", deadline=contest.submissions_close_at,
+                                       action="新建作品")), "error")
+        return redirect(url_for("submit.dashboard"))
+    form = EntryForm()
+    if form.validate_on_submit():
+        return _save_entry_form(form, contest=contest, track=track, entry=None)
+    return _render_form(form, contest=contest, track=track, entry=None,
+                        status=400 if request.method == "POST" else 200)
+
+
+@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+def edit_entry(entry_id: int):  # noqa: ANN201
+    entry = _own_entry(entry_id)
+    if not entries.can_edit(entry):
+        flash(_closed_message(entry, "修改"), "error")
+        return redirect(url_for("submit.show_entry", entry_id=entry.id))
+    form = EntryForm(obj=entry) if request.method == "GET" else EntryForm()
+    if request.method == "GET":
+        form.ai_use.data = entry.ai_use.value if entry.ai_use else None
+    if form.validate_on_submit():
+        return _save_entry_form(form, contest=entry.contest, track=entry.track, entry=entry)
+    return _render_form(form, contest=entry.contest, track=entry.track, entry=entry,
+                        status=400 if request.method == "POST" else 200)
+
+
+def _closed_message(entry: Entry, action: str) -> str:
+    if entry.status not in entries.EDITABLE_STATUSES:
+        return message_for(ContestError("not_editable", status=str(entry.status)))
+    return message_for(ContestError("phase_closed", deadline=entry.contest.submissions_close_at,
+                                    action=action))
+
+
+# ----------------------------------------------------------------------- entry detail
+
+
+@bp.route("/entries/<int:entry_id>")
+def show_entry(entry_id: int):  # noqa: ANN201
+    session = get_session()
+    entry = _own_entry(entry_id)
+    can_edit = entries.can_edit(entry)
+    problems = []
+    if can_edit and entry.status != EntryStatus.submitted:
+        problems = entries.submission_problems(session, entry)
+    return render_template(
+        "submit/show_entry.html", entry=entry, contest=entry.contest, can_edit=can_edit,
+        can_withdraw=can_edit and entry.status in (EntryStatus.draft, EntryStatus.submitted),
+        can_submit=can_edit and entry.status != EntryStatus.submitted,
+        problems=[message_for(p) for p in problems], badges=STATUS_BADGES,
+        original=entry.current_file(FileKind.original),
+        preview=entry.current_file(FileKind.preview))
+
+
+@bp.route("/entries/<int:entry_id>/submit", methods=["POST"])
+def submit_entry(entry_id: int):  # noqa: ANN201
+    session = get_session()
+    entry = _own_entry(entry_id)
+    try:
+        entries.submit_entry(session, entry, actor=current_user)
+        session.commit()
+    except RulesBroken as err:
+        session.rollback()
+        for e in err.errors:
+            flash(message_for(e), "error")
+        return redirect(url_for("submit.show_entry", entry_id=entry_id))
+    except (ContestError, OperationalError) as err:
+        session.rollback()
+        flash(message_for(err if isinstance(err, ContestError) else _busy_error()), "error")
+        return redirect(url_for("submit.show_entry", entry_id=entry_id))
+    flash(f"作品已提交，作品编号 {entry.code}。截止时间前仍可修改或撤回。", "success")
+    return redirect(url_for("submit.show_entry", entry_id=entry_id))
+
+
+@bp.route("/entries/<int:entry_id>/image", methods=["GET", "POST"])
+def replace_image(entry_id: int):  # noqa: ANN201
+    session = get_session()
+    entry = _own_entry(entry_id)
+    if not entries.can_edit(entry):
+        flash(_closed_message(entry, "更换图片"), "error")
+        return redirect(url_for("submit.show_entry", entry_id=entry.id))
+    form = ImageForm()
+    errors: list[ContestError] = []
+    status = 200
+    if form.validate_on_submit():
+        upload = _Upload(entry.contest, _chosen_file(form.image))
+        try:
+            if upload.file is None:
+                errors = [ContestError("image_missing", field="image")]
+            else:
+                _end_read_transaction()
+                upload.prepare()
+                errors = list(upload.errors)
+            if not errors:
+                try:
+                    entries.attach_image(session, entry, upload.prepared, actor=current_user)
+                    session.commit()
+                except (ContestError, OperationalError) as err:
+                    session.rollback()
+                    upload.discard()
+                    errors = [err if isinstance(err, ContestError) else _busy_error()]
+                else:
+                    upload.confirm()
+                    flash("图片已更换。", "success")
+                    return _done(url_for("submit.show_entry", entry_id=entry.id))
+            upload.discard()
+        finally:
+            upload.close()
+        status = 422
+    elif request.method == "POST":
+        status = 400
+    general = form.apply_errors(errors)
+    return render_template("submit/replace_image.html", form=form, entry=entry,
+                           contest=entry.contest, limits=image_limits(entry.contest),
+                           accept=IMAGE_ACCEPT, error_rows=_error_rows(errors),
+                           general_errors=[message_for(e) for e in general],
+                           current_image=entry.current_file(FileKind.thumb)), status
+
+
+@bp.route("/entries/<int:entry_id>/withdraw", methods=["GET", "POST"])
+def withdraw_entry(entry_id: int):  # noqa: ANN201
+    session = get_session()
+    entry = _own_entry(entry_id)
+    form = WithdrawForm()
+    if request.method == "POST" and form.validate_on_submit():
+        if not form.confirm.data:
+            flash("请勾选“我确认撤回该作品”后再点“撤回”。", "error")
+        else:
+            try:
+                entries.withdraw_entry(session, entry, actor=current_user)
+                session.commit()
+            except (ContestError, OperationalError) as err:
+                session.rollback()
+                flash(message_for(err if isinstance(err, ContestError) else _busy_error()),
+                      "error")
+                return redirect(url_for("submit.show_entry", entry_id=entry.id))
+            flash("作品已撤回。截止时间前可以重新提交。", "success")
+            return redirect(url_for("submit.show_entry", entry_id=entry.id))
+    if not entries.can_edit(entry) or entry.status not in (EntryStatus.draft,
+                                                           EntryStatus.submitted):
+        flash(_closed_message(entry, "撤回") if not entries.can_edit(entry)
+              else "该作品已撤回。", "error")
+        return redirect(url_for("submit.show_entry", entry_id=entry.id))
+    return render_template("submit/withdraw_entry.html", entry=entry, form=form)
+
+
+# ----------------------------------------------------------------------------- files
+
+
+@bp.route("/entries/<int:entry_id>/files/<kind>")
+def entry_image(entry_id: int, kind: str):  # noqa: ANN201
+    """The entrant's own preview or thumbnail (derived JPEG, no metadata)."""
+    entry = _own_entry(entry_id)
+    if kind not in IMAGE_KINDS:
+        abort(404)
+    file = entry.current_file(IMAGE_KINDS[kind])
+    if file is None:
+        abort(404)
+    try:
+        path = get_storage().path(file.storage_key)
+    except ValueError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="image/jpeg", max_age=0)
+
+
+@bp.route("/entries/<int:entry_id>/original")
+def download_original(entry_id: int):  # noqa: ANN201
+    """The unit's own original file, unchanged, named '单位-作品名称.jpg' (werkzeug adds
+    an ASCII fallback and RFC 5987 `filename*`)."""
+    entry = _own_entry(entry_id)
+    file = entry.current_file(FileKind.original)
+    if file is None:
+        abort(404)
+    try:
+        path = get_storage().path(file.storage_key)
+    except ValueError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    ext = "png" if file.format == "PNG" else "jpg"
+    name = f"{entry.unit.name}-{entry.title or entry.code or '作品'}.{ext}"
+    response = send_file(path, mimetype="image/png" if ext == "png" else "image/jpeg",
+                         max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(
+        name, fallback=f"{entry.code or f'entry-{entry.id}'}.{ext}")
+    return response
+
+
+def content_disposition(name: str, *, fallback: str) -> str:
+    """`attachment` with a readable ASCII `filename` (e.g. the entry code) and the real
+    Chinese name as RFC 5987 `filename*` (UTF-8, percent-encoded)."""
+    from urllib.parse import quote
+
+    safe = "".join(c for c in fallback if c.isascii() and (c.isalnum() or c in "._-")) \
+        or "download"
+    name = "".join(c for c in name if c.isprintable()).replace("/", "／").replace("\\", "＼")
+    return f'attachment; filename="{safe}"; filename*=UTF-8\'\'{quote(name, safe="")}'
+
+
+__all__ = ["bp", "TRACK_LABELS"]

@@ -52,6 +52,32 @@ def _when(value: Any) -> str:
     return format_local(value) if isinstance(value, datetime) else str(value)
 
 
+DEDUP_FLAG_STATUS_LABELS = {"open": "待处理", "not_duplicate": "不是重复",
+                            "disqualified": "已取消参赛资格"}
+
+
+def _duplicate_refused(p: dict[str, Any]) -> str:
+    """DuplicateRefused (contest/dedup/service.py): the same unit's entry, same track or the
+    other; a draft has no code yet and is named by its title."""
+    if p.get("is_draft") or not p.get("entry_code"):
+        name = f"暂存的作品《{p.get('entry_title') or '未命名'}》"
+        where = "本单位" if p.get("same_track") else "本单位在另一赛道"
+        return (f"该图片与{where}{name}重复，"
+                + ("如需更换请使用“替换图片”" if p.get("same_track")
+                   else "同一作品只能参加一个赛道"))
+    if p.get("same_track"):
+        return f"该图片与本单位已提交的作品 {p['entry_code']} 重复，如需更换请使用“替换图片”"
+    return f"该图片与本单位在另一赛道提交的作品 {p['entry_code']} 重复，同一作品只能参加一个赛道"
+
+
+def _dedup_already_decided(p: dict[str, Any]) -> str:
+    from contest.timeutil import format_local
+
+    if not p.get("at"):
+        return "该配对已处理，无需重复处理"
+    return f"该配对已由{p.get('by') or '其他编辑'}于{format_local(p['at'])}处理，无需重复处理"
+
+
 def format_mb(size_bytes: int) -> str:
     """Bytes → '1.4MB' with MB = 1024×1024 bytes (RULES.md, our default)."""
     mb = size_bytes / (1024 * 1024)
@@ -97,10 +123,9 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "not_open": lambda p: f"尚未开始征集（开始时间：{_when(p['opens'])}）",
     "quota": lambda p: (f"每个单位在“{p['track']}”赛道最多提交{p['max']}件作品"
                         f"（当前已提交：{p['count']}件）"),
-    "duplicate_refused": lambda p: (
-        f"该图片与本单位已提交的作品 {p['entry_code']} 重复，如需更换请使用“替换图片”"
-        if p.get("same_track") else
-        f"该图片与本单位在另一赛道提交的作品 {p['entry_code']} 重复，同一作品只能参加一个赛道"),
+    "duplicate_refused": lambda p: _duplicate_refused(p),
+    "dedup_already_decided": lambda p: _dedup_already_decided(p),
+    "dedup_bad_decision": lambda p: "请选择处理结果：不是重复，或取消其中一件作品的参赛资格",
     "not_assigned": lambda p: "该作品未分配给您评审",
     "conflict_of_interest": lambda p: "您与该作品所属单位存在回避关系，无法评分",
     "sheet_locked": lambda p: "您已提交本轮评分，评分表已锁定；如需修改请联系编辑解锁",

@@ -126,6 +126,15 @@ class ResultsFinalised(ContestError):
     http_status = 409
 
 
+class AwardError(ContestError):
+    """An awards / results action is not possible. `code` in: plan_invalid (detail),
+    plan_percent_sum (total), award_no_round, award_no_scores, awards_not_placed,
+    override_reason_required, award_entry_not_in_track, notice_dates (starts, ends),
+    reopen_reason_required."""
+
+    code = "plan_invalid"
+
+
 class ImportRowError(ContestError):
     """A row of an import file is invalid. params: row (1-based), column, detail."""
 

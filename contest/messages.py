@@ -26,6 +26,10 @@ ROUND_KIND_LABELS = {"preliminary": "初评", "second": "复评", "final": "终�
 ROUND_STATUS_LABELS = {"draft": "未开始", "open": "进行中", "closed": "已结束"}
 DEDUP_KIND_LABELS = {"exact": "完全相同", "duplicate": "重复", "similar": "相似"}
 AWARD_LABELS = {"first": "一等奖", "second": "二等奖", "third": "三等奖", "merit": "优秀奖"}
+AGGREGATE_METHOD_LABELS = {"mean": "平均分", "trimmed_mean": "去掉最高最低分后平均",
+                           "zscore": "标准分（Z分数）"}
+QUOTA_MODE_LABELS = {"count": "按名额（件）", "percent": "按比例（%）"}
+VACANT_LABEL = "空缺"
 
 FORMAT_LABELS = {  # Pillow format name → how users know it
     "JPEG": "JPG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF", "BMP": "BMP", "TIFF": "TIFF",
@@ -130,6 +134,15 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "conflict_of_interest": lambda p: "您与该作品所属单位存在回避关系，无法评分",
     "sheet_locked": lambda p: "您已提交本轮评分，评分表已锁定；如需修改请联系编辑解锁",
     "results_finalised": lambda p: "结果已确认发布，不能再修改",
+    "plan_invalid": lambda p: p.get("detail", "获奖方案设置有误"),
+    "plan_percent_sum": lambda p: f"各奖项比例之和不能超过100%（当前：{p['total']:g}%）",
+    "award_no_round": lambda p: "该赛道还没有评审轮次，无法评定奖项",
+    "award_no_scores": lambda p: "所选轮次还没有已提交的评分，无法评定奖项",
+    "awards_not_placed": lambda p: "请先按获奖方案生成拟获奖名单，再确认发布",
+    "override_reason_required": lambda p: "调整获奖等次须填写原因",
+    "award_entry_not_in_track": lambda p: "该作品不属于本赛道",
+    "notice_dates": lambda p: f"公示结束日期不能早于开始日期（当前：{p['starts']} 至 {p['ends']}）",
+    "reopen_reason_required": lambda p: "撤销确认发布须填写原因",
     "score_range": lambda p: (f"“{p['criterion']}”的得分应在0～{p['max']:g}分之间"
                               f"（当前：{p['actual']}）"),
     "score_step": lambda p: f"“{p['criterion']}”的得分只能是整数或半分（当前：{p['actual']}）",

@@ -1,0 +1,308 @@
+"""Fingerprints of posters for duplicate detection (issue #3).
+
+A fingerprint is computed once per stored image, on the image *as displayed* (EXIF orientation
+applied, sRGB, alpha flattened on white; PITFALLS #10), from a JPEG draft decode (only the
+resolution the hashes need; stored and new images go through the same decode path because draft
+decoding shifts hashes by up to 2 bits). It holds:
+
+- `sha256` of the original file bytes (class `exact`);
+- two 64-bit perceptual hashes for the vectorised candidate search: `phash` of the whole image
+  and `content_phash` of the image with uniform margins trimmed (borders, padding, screenshot
+  frames: bench/README.md shows global hashes fail on those);
+- ORB keypoints + descriptors for geometric verification (crops, rotations, screenshots);
+- a small greyscale thumbnail (JPEG-encoded) for the aligned region-by-region comparison that
+  tells a resubmission from a template sibling;
+- `low_variance`: near-blank image, never matched on hash equality alone (PITFALLS #9).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageCms, ImageOps
+
+# Bump whenever anything that goes into a fingerprint changes; stored fingerprints with another
+# version must be recomputed from the stored files (PITFALLS #10).
+ALGO_VERSION = "phash64+cbox+orb+thumb/1"
+
+# JPEG draft request (px, each side): libjpeg picks the smallest DCT scale (1/2, 1/4, 1/8) whose
+# output still covers this box, so a 2480x3508 poster decodes at 1/8 (310x439). Entropy decoding
+# then dominates; the hashes and ORB need no more (bench: same accuracy as full decode).
+DRAFT_MIN_SIDE_PX = 256
+ORB_LONG_EDGE_PX = 448       # ORB runs on the image scaled to this long edge
+ORB_FEATURES = 500           # keypoints kept (strongest FAST corners, spread by ORB's grid)
+THUMB_LONG_EDGE_PX = 320     # greyscale thumbnail for the aligned region comparison
+THUMB_JPEG_QUALITY = 92
+# Near-blank: standard deviation of the 64x64 greyscale image below this (grey levels 0-255).
+LOW_VARIANCE_STD = 6.0
+# Margin trimming: a row/column is "uniform" when at least this share of its pixels lies within
+# MARGIN_TOLERANCE grey levels (per RGB channel) of its median colour.
+MARGIN_UNIFORM_SHARE = 0.97
+MARGIN_TOLERANCE = 20
+MARGIN_MAX_SHARE = 0.45      # never trim more than this share of a side
+
+
+@dataclass
+class Fingerprint:
+    """Everything duplicate detection needs about one image; see the module docstring.
+
+    Coordinates of `keypoints` are px in the ORB image (`orb_size` = (w, h)); `content_box` is
+    (x0, y0, x1, y1) as fractions of the image's width/height. `thumb` is a uint8 greyscale
+    array (h, w) with long edge THUMB_LONG_EDGE_PX. `mean_rgb` and `grey_std` describe the
+    64x64 image (0-255 levels). `size` is (w, h) px of the decoded (draft) image.
+    """
+
+    sha256: str
+    phash: int
+    content_phash: int
+    low_variance: bool
+    mean_rgb: tuple[float, float, float]
+    grey_std: float
+    content_box: tuple[float, float, float, float]
+    size: tuple[int, int]
+    orb_size: tuple[int, int]
+    keypoints: np.ndarray = field(repr=False)     # float32 (n, 2)
+    descriptors: np.ndarray = field(repr=False)   # uint8 (n, 32)
+    thumb: np.ndarray = field(repr=False)         # uint8 (h, w)
+    algo_version: str = ALGO_VERSION
+
+    def to_bytes(self) -> bytes:
+        """Serialise to a compact byte string (an uncompressed .npz: numpy arrays plus a JSON
+        header; no pickle) for a LargeBinary column. Typically 20-30 kB."""
+        meta = {
+            "algo_version": self.algo_version, "sha256": self.sha256,
+            "phash": f"{self.phash:016x}", "content_phash": f"{self.content_phash:016x}",
+            "low_variance": self.low_variance, "mean_rgb": list(self.mean_rgb),
+            "grey_std": self.grey_std, "content_box": list(self.content_box),
+            "size": list(self.size), "orb_size": list(self.orb_size),
+        }
+        ok, thumb_jpeg = cv2.imencode(".jpg", self.thumb,
+                                      [cv2.IMWRITE_JPEG_QUALITY, THUMB_JPEG_QUALITY])
+        if not ok:  # pragma: no cover - cv2 encodes any uint8 2-D array
+            raise ValueError("thumbnail encoding failed")
+        buf = io.BytesIO()
+        np.savez(buf,
+                 meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+                 keypoints=self.keypoints.astype(np.float32),
+                 descriptors=self.descriptors.astype(np.uint8),
+                 thumb=np.asarray(thumb_jpeg, dtype=np.uint8).ravel())
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Fingerprint":
+        """Inverse of `to_bytes`. Raises ValueError on bytes that are not a fingerprint, or on a
+        fingerprint of another ALGO_VERSION (recompute it from the stored image)."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                meta = json.loads(z["meta"].tobytes().decode("utf-8"))
+                keypoints = z["keypoints"].reshape(-1, 2).astype(np.float32)
+                descriptors = z["descriptors"].reshape(-1, 32).astype(np.uint8)
+                thumb_jpeg = z["thumb"]
+        except (OSError, KeyError, ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"not a fingerprint: {exc}") from exc
+        if meta.get("algo_version") != ALGO_VERSION:
+            raise ValueError(f"fingerprint version {meta.get('algo_version')!r}, "
+                             f"expected {ALGO_VERSION!r}")
+        thumb = cv2.imdecode(thumb_jpeg, cv2.IMREAD_GRAYSCALE)
+        if thumb is None:
+            raise ValueError("fingerprint thumbnail does not decode")
+        return cls(
+            sha256=meta["sha256"], phash=int(meta["phash"], 16),
+            content_phash=int(meta["content_phash"], 16), low_variance=bool(meta["low_variance"]),
+            mean_rgb=tuple(meta["mean_rgb"]), grey_std=float(meta["grey_std"]),
+            content_box=tuple(meta["content_box"]), size=tuple(meta["size"]),
+            orb_size=tuple(meta["orb_size"]), keypoints=keypoints, descriptors=descriptors,
+            thumb=thumb, algo_version=meta["algo_version"])
+
+
+# --- signed storage helpers -------------------------------------------------------------------
+
+def to_signed64(value: int) -> int:
+    """Map an unsigned 64-bit hash to the signed range of a SQL BIGINT (two's complement), so it
+    survives SQLite and PostgreSQL. Inverse: `from_signed64`."""
+    value &= 0xFFFFFFFFFFFFFFFF
+    return value - (1 << 64) if value >= (1 << 63) else value
+
+
+def from_signed64(value: int) -> int:
+    """Inverse of `to_signed64`: a BIGINT back to the unsigned 64-bit hash."""
+    return value & 0xFFFFFFFFFFFFFFFF
+
+
+# --- decoding -----------------------------------------------------------------------------------
+
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+def _load_normalised(path: Path, *, draft_size: tuple[int, int] | None = None) -> Image.Image:
+    """Private stand-in for contest.imaging.load_normalised (same semantics): the RGB image as
+    displayed, EXIF orientation applied, ICC profile converted to sRGB, alpha flattened on white;
+    with `draft_size` a JPEG decodes at the smallest DCT scale covering that size."""
+    with Image.open(path) as im:
+        if draft_size and im.format == "JPEG":
+            im.draft("RGB", draft_size)
+        im.load()
+        icc = im.info.get("icc_profile")
+        out = ImageOps.exif_transpose(im)
+    if icc and out.mode in ("RGB", "CMYK"):
+        try:
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            out = ImageCms.profileToProfile(out, src, _SRGB, outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            out = out.convert("RGB")
+    if out.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(out, dtype=np.float64)
+        peak = 65535.0 if arr.max() > 255 else 255.0
+        out = Image.fromarray(np.clip(arr * 255.0 / peak, 0, 255).astype(np.uint8), "L")
+    if out.mode in ("RGBA", "LA", "PA") or (out.mode in ("P", "L", "RGB")
+                                           and "transparency" in out.info):
+        rgba = out.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return out.convert("RGB")
+
+
+def _loader():
+    try:
+        from contest.imaging import load_normalised  # engineer A's module, once it lands
+    except ImportError:
+        return _load_normalised
+    return load_normalised
+
+
+# --- hashes ------------------------------------------------------------------------------------
+
+def phash64(grey: np.ndarray) -> int:
+    """64-bit DCT perceptual hash of a greyscale uint8 array (imagehash.phash's algorithm:
+    32x32 area-resampled image, 8x8 lowest DCT frequencies, bit = coefficient > median;
+    first coefficient is the most significant bit)."""
+    small = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
+    low = cv2.dct(small)[:8, :8]
+    bits = (low > np.median(low)).ravel()
+    return int.from_bytes(np.packbits(bits).tobytes(), "big")
+
+
+def _uniform_runs(lines: np.ndarray) -> np.ndarray:
+    """For an array (n_lines, n_px, 3): True where a line is uniform (one colour +- tolerance)."""
+    med = np.median(lines, axis=1, keepdims=True)
+    close = (np.abs(lines - med) <= MARGIN_TOLERANCE).all(axis=2)
+    return close.mean(axis=1) >= MARGIN_UNIFORM_SHARE
+
+
+def _leading(flags: np.ndarray) -> int:
+    idx = np.flatnonzero(~flags)
+    return int(idx[0]) if idx.size else len(flags)
+
+
+def content_box(rgb_small: np.ndarray) -> tuple[int, int, int, int]:
+    """Box (x0, y0, x1, y1) px of `rgb_small` (h, w, 3 int16) without uniform margins (borders,
+    padding, screenshot frames, any colour, several colours in a row). At most MARGIN_MAX_SHARE
+    of each side is trimmed; a uniform image keeps its full box."""
+    h, w = rgb_small.shape[:2]
+    x0, y0, x1, y1 = 0, 0, w, h
+    for _ in range(2):  # rows, then columns within the kept rows, then once more
+        rows = _uniform_runs(rgb_small[y0:y1, x0:x1])
+        top, bottom = _leading(rows), _leading(rows[::-1])
+        if top + bottom < len(rows):
+            y0, y1 = y0 + min(top, int(h * MARGIN_MAX_SHARE)), \
+                y1 - min(bottom, int(h * MARGIN_MAX_SHARE))
+        cols = _uniform_runs(rgb_small[y0:y1, x0:x1].transpose(1, 0, 2))
+        left, right = _leading(cols), _leading(cols[::-1])
+        if left + right < len(cols):
+            x0, x1 = x0 + min(left, int(w * MARGIN_MAX_SHARE)), \
+                x1 - min(right, int(w * MARGIN_MAX_SHARE))
+    return x0, y0, x1, y1
+
+
+def _resize_long(arr: np.ndarray, long_edge: int) -> np.ndarray:
+    h, w = arr.shape[:2]
+    s = long_edge / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    return cv2.resize(arr, size, interpolation=interp)
+
+
+_ORB = None
+
+
+def _orb():
+    global _ORB
+    if _ORB is None:
+        _ORB = cv2.ORB_create(nfeatures=ORB_FEATURES, scaleFactor=1.2, nlevels=8,
+                              edgeThreshold=15, patchSize=31, fastThreshold=10)
+    return _ORB
+
+
+# --- public ------------------------------------------------------------------------------------
+
+def fingerprint_image(img: Image.Image, sha256: str) -> Fingerprint:
+    """Fingerprint an already-normalised image (RGB as displayed; any size, typically the draft
+    decode from `fingerprint_file`). `sha256`: hex digest of the original file's bytes.
+    Returns a Fingerprint; never raises for a valid PIL image."""
+    img = img if img.mode == "RGB" else img.convert("RGB")
+    # Full-size input (PNG, or a JPEG decoded without draft) is box-reduced by the factor a JPEG
+    # draft would have used (1, 2, 4 or 8), so both paths reach the same working resolution.
+    factor = 1
+    while factor < 8 and min(img.size) // (factor * 2) >= DRAFT_MIN_SIDE_PX:
+        factor *= 2
+    if factor > 1:
+        img = img.reduce(factor)
+    rgb = np.asarray(img)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    h, w = grey.shape
+
+    small_rgb = cv2.resize(rgb, (64, 64), interpolation=cv2.INTER_AREA)
+    grey_std = float(cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY).std())
+    mean_rgb = tuple(float(c) for c in small_rgb.reshape(-1, 3).mean(axis=0))
+
+    trim_rgb = _resize_long(rgb, 256).astype(np.int16)
+    th, tw = trim_rgb.shape[:2]
+    bx0, by0, bx1, by1 = content_box(trim_rgb)
+    box = (bx0 / tw, by0 / th, bx1 / tw, by1 / th)
+    cx0, cy0 = int(box[0] * w), int(box[1] * h)
+    cx1, cy1 = max(cx0 + 1, int(round(box[2] * w))), max(cy0 + 1, int(round(box[3] * h)))
+
+    orb_img = _resize_long(grey, ORB_LONG_EDGE_PX)
+    kps, desc = _orb().detectAndCompute(orb_img, None)
+    if desc is None or not kps:
+        pts = np.zeros((0, 2), np.float32)
+        desc = np.zeros((0, 32), np.uint8)
+    else:
+        pts = np.array([k.pt for k in kps], dtype=np.float32)
+
+    return Fingerprint(
+        sha256=sha256,
+        phash=phash64(grey),
+        content_phash=phash64(grey[cy0:cy1, cx0:cx1]),
+        low_variance=grey_std < LOW_VARIANCE_STD,
+        mean_rgb=mean_rgb, grey_std=grey_std, content_box=box,
+        size=(w * factor, h * factor),
+        orb_size=(orb_img.shape[1], orb_img.shape[0]),
+        keypoints=pts, descriptors=np.ascontiguousarray(desc, dtype=np.uint8),
+        thumb=_resize_long(grey, THUMB_LONG_EDGE_PX),
+    )
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint_file(path: Path) -> Fingerprint:
+    """Fingerprint an image file (JPEG/PNG; any format Pillow opens) through the shared decode
+    path (`load_normalised` with a JPEG draft of DRAFT_MIN_SIDE_PX). Raises OSError /
+    PIL.UnidentifiedImageError / ValueError for unreadable files, like Image.open would."""
+    path = Path(path)
+    img = _loader()(path, draft_size=(DRAFT_MIN_SIDE_PX, DRAFT_MIN_SIDE_PX))
+    return fingerprint_image(img, sha256_file(path))

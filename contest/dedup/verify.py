@@ -1,0 +1,250 @@
+"""Local verification of one candidate pair (issue #3, "Classes").
+
+Global hashes cannot tell a resubmitted poster from a template sibling (bench/README.md: median
+pHash distance 4 of 64 bits for both), and they fail on crops, borders and rotations. So each
+candidate pair is verified locally:
+
+1. Geometric verification: ORB descriptors matched with Lowe's ratio test, then a RANSAC affine
+   transform (rotation, scale per axis, shift: covers crops, borders, padding, screenshots,
+   aspect changes and slight rotations). Fallback alignment: content box onto content box.
+2. Aligned region comparison: image B is warped into A's thumbnail frame; after a global
+   gain/offset fit (brightness, contrast, grey conversion) the overlap is compared cell by cell.
+   A resubmission differs in at most a few cells (a logo, one line of text); a template sibling
+   differs in its text band or a large panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from contest.dedup.fingerprint import Fingerprint
+from contest.dedup.search import CandidateIndex
+
+KINDS = ("exact", "duplicate", "similar")
+
+RATIO_TEST = 0.8             # Lowe's ratio for ORB matches
+RANSAC_REPROJ_PX = 4.0       # px in the ORB image (long edge 448)
+MIN_INLIERS = 12             # fewer RANSAC inliers: the geometry is not verified
+MAX_ANISOTROPY = 1.6         # singular-value ratio of the affine part (aspect changes to 0.8)
+CELL_PX = 8                  # cell side in thumbnail px (long edge 320 -> 40 cells)
+CELL_MIN_VALID = 0.6         # share of a cell's pixels inside the overlap for it to count
+CELL_CHANGED_LEVEL = 14.0    # mean |difference| (grey levels) above which a cell has changed
+CELL_INFO_STD = 3.0          # a cell with less texture in both images is uninformative
+DUPLICATE_MAX_CHANGED = 0.05  # changed share of informative overlap cells: duplicate up to this
+SIMILAR_MAX_CHANGED = 0.55   # ... similar (template sibling, heavy edit) up to this
+SIMILAR_MAX_CHANGED_BOX = 0.35  # same, when only the content-box alignment was available
+ECC_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-5)
+MIN_COVER = 0.85             # one image must lie at least this much inside the other
+LOW_VARIANCE_RGB_TOLERANCE = 12.0  # two near-blank images of (nearly) one colour: similar
+
+
+@dataclass
+class PairVerdict:
+    """Verdict on one pair. `kind`: "exact" (same bytes), "duplicate" (same poster),
+    "similar" (needs a human: template sibling, heavy edit, near-blank), or None.
+    `scores`: numbers shown to editors (see `compare`)."""
+
+    kind: str | None
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def _popcount(x: int) -> int:
+    return int(x & 0xFFFFFFFFFFFFFFFF).bit_count()
+
+
+def _orb_transform(a: Fingerprint, b: Fingerprint) -> tuple[np.ndarray | None, int, int]:
+    """Affine map from B's ORB px to A's ORB px, with (inliers, ratio-test matches)."""
+    if len(a.descriptors) < 2 or len(b.descriptors) < 2:
+        return None, 0, 0
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = matcher.knnMatch(b.descriptors, a.descriptors, k=2)
+    good = [m[0] for m in pairs if len(m) == 2 and m[0].distance < RATIO_TEST * m[1].distance]
+    if len(good) < MIN_INLIERS:
+        return None, 0, len(good)
+    src = b.keypoints[[m.queryIdx for m in good]]
+    dst = a.keypoints[[m.trainIdx for m in good]]
+    matrix, mask = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC,
+                                        ransacReprojThreshold=RANSAC_REPROJ_PX,
+                                        maxIters=2000, confidence=0.995, refineIters=10)
+    if matrix is None:
+        return None, 0, len(good)
+    inliers = int(mask.sum())
+    sv = np.linalg.svd(matrix[:, :2], compute_uv=False)
+    if (np.linalg.det(matrix[:, :2]) <= 0 or sv[1] < 1e-3 or sv[0] / sv[1] > MAX_ANISOTROPY
+            or not 0.2 <= sv[1] <= 5.0):
+        return None, inliers, len(good)
+    return matrix, inliers, len(good)
+
+
+def _scale(fp: Fingerprint, from_size: tuple[int, int]) -> np.ndarray:
+    th, tw = fp.thumb.shape
+    return np.diag([tw / from_size[0], th / from_size[1], 1.0])
+
+
+def _orb_to_thumb(a: Fingerprint, b: Fingerprint, m: np.ndarray) -> np.ndarray:
+    full = np.vstack([m, [0, 0, 1]])
+    return (_scale(a, a.orb_size) @ full @ np.linalg.inv(_scale(b, b.orb_size)))[:2]
+
+
+def _box_to_thumb(a: Fingerprint, b: Fingerprint) -> np.ndarray:
+    ha, wa = a.thumb.shape
+    hb, wb = b.thumb.shape
+    ax0, ay0, ax1, ay1 = a.content_box
+    bx0, by0, bx1, by1 = b.content_box
+    sx = (ax1 - ax0) * wa / max(1e-6, (bx1 - bx0) * wb)
+    sy = (ay1 - ay0) * ha / max(1e-6, (by1 - by0) * hb)
+    return np.array([[sx, 0, ax0 * wa - bx0 * wb * sx],
+                     [0, sy, ay0 * ha - by0 * hb * sy]], dtype=np.float64)
+
+
+def refine(a: Fingerprint, b: Fingerprint, m: np.ndarray) -> tuple[np.ndarray, float]:
+    """Refine `m` (2x3, B thumb px -> A thumb px) by ECC maximisation on the thumbnails
+    (keypoint positions from ORB's image pyramid are only good to ~1 px, which the per-cell
+    comparison would read as change along every edge). Returns (matrix, correlation 0-1);
+    the input matrix and 0.0 when ECC does not converge."""
+    warp = cv2.invertAffineTransform(m).astype(np.float32)
+    try:
+        cc, warp = cv2.findTransformECC(a.thumb, b.thumb, warp, cv2.MOTION_AFFINE,
+                                        ECC_CRITERIA, None, 3)
+    except cv2.error:
+        return m, 0.0
+    return cv2.invertAffineTransform(warp).astype(np.float64), float(cc)
+
+
+def _fit_residual(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """|x - clip(g*y + o)| with gain/offset fitted on all pixels, then refitted without the
+    worst 20 % (changed regions must not drag the fit)."""
+    g, o = 1.0, 0.0
+    sel = np.ones(x.shape, dtype=bool)
+    for _ in range(2):
+        yy, xx = y[sel], x[sel]
+        var = yy.var()
+        if var < 1e-6:
+            g, o = 1.0, float(xx.mean() - yy.mean())
+        else:
+            g = float(((yy - yy.mean()) * (xx - xx.mean())).mean() / var)
+            # Gain within what brightness/contrast edits do; an unrelated image would fit
+            # with g ~ 0 (a flat prediction) and look "unchanged" in smooth regions.
+            g = min(max(g, 0.4), 2.5)
+            o = float(xx.mean() - g * yy.mean())
+        res = np.abs(x - np.clip(g * y + o, 0, 255))
+        sel = res <= np.quantile(res, 0.8)
+    return np.abs(x - np.clip(g * y + o, 0, 255))
+
+
+def region_compare(a: Fingerprint, b: Fingerprint, m: np.ndarray) -> dict[str, float]:
+    """Compare A's thumbnail with B's warped by `m` (2x3, B thumb px -> A thumb px).
+    Returns changed_share (changed / informative overlap cells), cover_a and cover_b (share of
+    each image inside the overlap) and cells (informative overlap cells)."""
+    ta, tb = a.thumb, b.thumb
+    ha, wa = ta.shape
+    hb, wb = tb.shape
+    warped = cv2.warpAffine(tb, m, (wa, ha), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    valid = cv2.warpAffine(np.full((hb, wb), 255, np.uint8), m, (wa, ha),
+                           flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    valid = cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0
+    det = abs(np.linalg.det(m[:, :2]))
+    cover_a = float(valid.mean())
+    cover_b = float(min(1.0, valid.sum() / max(1.0, det * hb * wb)))
+    scores = {"cover_a": round(cover_a, 3), "cover_b": round(cover_b, 3)}
+    if valid.sum() < 0.1 * ha * wa:
+        return {**scores, "changed_share": 1.0, "cells": 0}
+    x = cv2.GaussianBlur(ta, (0, 0), 1.0).astype(np.float32)
+    y = cv2.GaussianBlur(warped, (0, 0), 1.0).astype(np.float32)
+    xv, yv = x[valid], y[valid]
+    diff = np.zeros_like(x)
+    diff[valid] = np.minimum(_fit_residual(xv, yv), _fit_residual(yv, xv))
+    ch, cw = ha // CELL_PX, wa // CELL_PX
+    crop = (slice(0, ch * CELL_PX), slice(0, cw * CELL_PX))
+
+    def cells(arr):
+        return arr[crop].reshape(ch, CELL_PX, cw, CELL_PX).swapaxes(1, 2).reshape(ch, cw, -1)
+
+    vc = cells(valid.astype(np.float32))
+    n_valid = vc.sum(axis=2)
+    counted = n_valid >= CELL_MIN_VALID * CELL_PX * CELL_PX
+    mean_diff = (cells(diff) * vc).sum(axis=2) / np.maximum(n_valid, 1)
+
+    def masked_std(arr):
+        c = cells(arr)
+        mu = (c * vc).sum(axis=2) / np.maximum(n_valid, 1)
+        return np.sqrt(np.maximum(((c - mu[..., None]) ** 2 * vc).sum(axis=2)
+                                  / np.maximum(n_valid, 1), 0))
+
+    informative = counted & ((masked_std(x) > CELL_INFO_STD) | (masked_std(y) > CELL_INFO_STD))
+    changed = counted & (mean_diff > CELL_CHANGED_LEVEL)
+    # A cell flat in both images but of another level (a flat panel over a flat area) counts.
+    relevant = informative | changed
+    n_info = int(relevant.sum())
+    share = int(changed.sum()) / max(1, n_info)
+    return {**scores, "changed_share": round(share, 4), "cells": n_info}
+
+
+def compare(a: Fingerprint, b: Fingerprint) -> PairVerdict:
+    """Classify one pair of fingerprints (see the module docstring).
+
+    Scores: phash_bits / content_bits (global hash distances, 0-64), inliers and matches (ORB),
+    changed_share (share of informative overlap cells that differ after alignment, 0-1),
+    cover_a / cover_b (share of each image inside the overlap), aligned_by (1 = ORB, 0 = box).
+    Near-blank images are never duplicates unless byte-identical (PITFALLS #9): two near-blank
+    images of nearly one colour are "similar", otherwise no match. Never raises.
+    """
+    scores: dict[str, float] = {
+        "phash_bits": _popcount(a.phash ^ b.phash),
+        "content_bits": _popcount(a.content_phash ^ b.content_phash),
+    }
+    if a.sha256 == b.sha256:
+        return PairVerdict("exact", scores)
+    if a.low_variance or b.low_variance:
+        scores["low_variance"] = 1
+        colour = max(abs(x - y) for x, y in zip(a.mean_rgb, b.mean_rgb))
+        scores["colour_diff"] = round(colour, 1)
+        if a.low_variance and b.low_variance and colour <= LOW_VARIANCE_RGB_TOLERANCE:
+            return PairVerdict("similar", scores)
+        return PairVerdict(None, scores)
+
+    matrix, inliers, matches = _orb_transform(a, b)
+    scores.update(inliers=inliers, matches=matches)
+    trials = []
+    if matrix is not None:
+        m, cc = refine(a, b, _orb_to_thumb(a, b, matrix))
+        trials.append((1, {**region_compare(a, b, m), "ecc": round(cc, 4)}))
+    m, cc = refine(a, b, _box_to_thumb(a, b))
+    trials.append((0, {**region_compare(a, b, m), "ecc": round(cc, 4)}))
+    by, best = min(trials, key=lambda t: (t[1]["changed_share"], -t[0]))
+    scores.update(best, aligned_by=by)
+    share = best["changed_share"]
+    covered = max(best["cover_a"], best["cover_b"]) >= MIN_COVER
+    if covered and best["cells"] > 0 and share <= DUPLICATE_MAX_CHANGED:
+        return PairVerdict("duplicate", scores)
+    if share <= (SIMILAR_MAX_CHANGED if by == 1 else SIMILAR_MAX_CHANGED_BOX):
+        return PairVerdict("similar", scores)
+    return PairVerdict(None, scores)
+
+
+def find_matches(query: Fingerprint,
+                 candidates: Iterable[tuple[Hashable, Fingerprint]] | Mapping[Hashable, Fingerprint],
+                 index: CandidateIndex | None = None) -> list[tuple[Hashable, PairVerdict]]:
+    """Stored fingerprints that match `query`: list of (key, PairVerdict) with kind not None,
+    ordered exact, duplicate, similar, then by changed_share. `candidates`: (key, Fingerprint)
+    pairs or a mapping key -> Fingerprint. `index`: a CandidateIndex over (at least) these keys,
+    to reuse between queries; built from `candidates` when omitted. Only candidates the index
+    proposes are verified (a vectorised pre-selection, no Python loop over all rows)."""
+    items = dict(candidates.items() if isinstance(candidates, Mapping) else candidates)
+    if index is None:
+        index = CandidateIndex(items.items())
+    out = []
+    for key in index.candidates(query):
+        fp = items.get(key)
+        if fp is None:
+            continue
+        verdict = compare(query, fp)
+        if verdict.kind is not None:
+            out.append((key, verdict))
+    out.sort(key=lambda kv: (KINDS.index(kv[1].kind), kv[1].scores.get("changed_share", 0.0)))
+    return out

@@ -47,10 +47,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-try:
-    from contest.dedup import engine as dedup_engine
-except ImportError:  # TEMPORARY until engineer C1's engine lands; then _interim.py goes
-    from contest.dedup import _interim as dedup_engine  # type: ignore[no-redef]
+from contest.dedup import engine as dedup_engine
 from contest.errors import ContestError, DuplicateRefused
 from contest.models import (DEDUP_KIND_ORDER, DedupKind, DuplicateFlag, Entry, EntryFile,
                             EntryStatus, FileKind, FlagStatus, ImageFingerprint,
@@ -85,6 +82,7 @@ def fingerprint_row(fp: dedup_engine.Fingerprint, *, entry_file: EntryFile | Non
     `reference_image`."""
     return ImageFingerprint(entry_file=entry_file, reference_image=reference_image,
                             sha256=fp.sha256, phash=phash_hex(fp.phash),
+                            content_phash=phash_hex(fp.content_phash),
                             algo_version=dedup_engine.ALGO_VERSION, features=fp.to_bytes(),
                             low_variance=bool(fp.low_variance))
 
@@ -100,24 +98,48 @@ def fingerprint_image(image: Image.Image, sha256: str) -> dedup_engine.Fingerpri
 # ------------------------------------------------------------------------ search index
 
 @dataclass
-class _IndexState:
-    """The in-process index of one database: every fingerprint's id and pHash.
+class _Segment:
+    """One block of stored fingerprints: row ids and two `engine.HashIndex`es over the same
+    rows (whole-image pHash, margins-trimmed pHash)."""
 
-    `key` = (row count, max id, newest created_at) of `image_fingerprints` when the arrays
-    were read. Rows are only ever inserted or deleted, never updated (rehash replaces
-    rows), so a new row raises max id and a deletion lowers the count: a changed key with
-    only new rows beyond `max id` is appended, anything else rebuilds. `created_at` also
-    catches SQLite reusing a rolled-back id."""
+    ids: np.ndarray
+    phash: Any
+    content: Any
+
+
+@dataclass
+class _IndexState:
+    """The in-process search index of one database: every fingerprint's id and hashes.
+
+    `key` = (row count, max id, newest created_at) of `image_fingerprints` when the index
+    was read. Rows are only ever inserted or deleted, never updated (rehash replaces rows),
+    so new rows raise max id and a deletion lowers the count. New rows are read alone and
+    appended as a small segment (no O(n) rebuild per submission); anything else, or more
+    than MAX_SEGMENTS segments, rebuilds. `created_at` also catches SQLite reusing the id
+    of a rolled-back row (a refused upload)."""
 
     key: tuple[int, int, Any] | None = None
-    ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    phashes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
-    index: Any = None
+    segments: list[_Segment] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     rebuilds: int = 0
     appends: int = 0
 
+    @property
+    def ids(self) -> np.ndarray:
+        """Every indexed fingerprint id, in index order."""
+        if not self.segments:
+            return np.empty(0, dtype=np.int64)
+        return np.concatenate([seg.ids for seg in self.segments])
 
+    @property
+    def phashes(self) -> np.ndarray:
+        """The whole-image pHash of every indexed row (uint64), in index order."""
+        if not self.segments:
+            return np.empty(0, dtype=np.uint64)
+        return np.concatenate([seg.phash.hashes for seg in self.segments])
+
+
+MAX_SEGMENTS = 16
 _INDEXES: weakref.WeakKeyDictionary[Engine, _IndexState] = weakref.WeakKeyDictionary()
 _INDEXES_LOCK = threading.Lock()
 
@@ -132,39 +154,64 @@ def _state_for(session: Session) -> _IndexState:
         return state
 
 
-def hash_index(session: Session) -> tuple[Any, _IndexState]:
-    """The `engine.HashIndex` over every stored fingerprint visible to `session`, brought up
-    to date with one aggregate query (count, max id, newest created_at); new rows are read
-    incrementally, anything else rebuilds. Returns (index, state); thread-safe."""
+def _segment(rows: list[Any]) -> _Segment:
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    phash = phash_array(r[1] for r in rows)
+    content = phash_array(r[2] for r in rows)
+    return _Segment(ids=ids, phash=dedup_engine.HashIndex(ids, phash),
+                    content=dedup_engine.HashIndex(ids, content))
+
+
+_INDEX_COLUMNS = (ImageFingerprint.id, ImageFingerprint.phash, ImageFingerprint.content_phash)
+
+
+def hash_index(session: Session) -> _IndexState:
+    """The search index over every stored fingerprint visible to `session`, brought up to
+    date with one aggregate query (count, max id, newest created_at); new rows are read
+    incrementally, anything else rebuilds. Thread-safe; one index per database engine."""
     state = _state_for(session)
     key = tuple(session.execute(select(func.count(ImageFingerprint.id),
                                        func.max(ImageFingerprint.id),
                                        func.max(ImageFingerprint.created_at))).one())
     key = (int(key[0]), int(key[1] or 0), key[2])
     with state.lock:
-        if state.key == key and state.index is not None:
-            return state.index, state
-        if state.key is not None and state.index is not None and key[1] > state.key[1]:
-            rows = session.execute(select(ImageFingerprint.id, ImageFingerprint.phash)
+        if state.key == key:
+            return state
+        if (state.key is not None and key[1] > state.key[1]
+                and len(state.segments) < MAX_SEGMENTS):
+            rows = session.execute(select(*_INDEX_COLUMNS)
                                    .where(ImageFingerprint.id > state.key[1])
                                    .order_by(ImageFingerprint.id)).all()
             if state.key[0] + len(rows) == key[0]:
-                ids = np.array([r[0] for r in rows], dtype=np.int64)
-                state.ids = np.concatenate([state.ids, ids])
-                state.phashes = np.concatenate([state.phashes,
-                                                phash_array(r[1] for r in rows)])
-                state.index = dedup_engine.HashIndex(state.ids, state.phashes)
+                state.segments.append(_segment(rows))
                 state.key = key
                 state.appends += 1
-                return state.index, state
-        rows = session.execute(select(ImageFingerprint.id, ImageFingerprint.phash)
-                               .order_by(ImageFingerprint.id)).all()
-        state.ids = np.array([r[0] for r in rows], dtype=np.int64)
-        state.phashes = phash_array(r[1] for r in rows)
-        state.index = dedup_engine.HashIndex(state.ids, state.phashes)
+                return state
+        rows = session.execute(select(*_INDEX_COLUMNS).order_by(ImageFingerprint.id)).all()
+        state.segments = [_segment(rows)] if rows else []
         state.key = key
         state.rebuilds += 1
-        return state.index, state
+        return state
+
+
+def candidate_distances(state: _IndexState, fp: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, bits) of every indexed fingerprint: `bits` is the smallest Hamming distance
+    between any of `fp`'s two global hashes and any of the row's two (whole image, margins
+    trimmed: borders and padding move only the first), computed with XOR + popcount over
+    the whole arrays, no Python loop over rows."""
+    if not state.segments:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint8)
+    queries = (int(fp.phash), int(getattr(fp, "content_phash", fp.phash)))
+    bits = []
+    for seg in state.segments:
+        bits.append(np.minimum.reduce([index.distances(h) for index in (seg.phash, seg.content)
+                                       for h in queries]))
+    return state.ids, np.concatenate(bits)
+
+
+def candidate_max_distance() -> int:
+    """Hamming radius (bits of 64) of the candidate search: the engine's own radius."""
+    return int(getattr(dedup_engine.CandidateIndex, "HASH_RADIUS", 14))
 
 
 def reset_index_cache() -> None:
@@ -196,27 +243,24 @@ class Match:
         return DEDUP_KIND_ORDER[self.kind]
 
 
-def candidate_max_distance() -> int:
-    """Hamming radius (bits of 64) of the candidate search: the engine's own radius."""
-    return int(getattr(dedup_engine, "CANDIDATE_MAX_DISTANCE", 12))
-
-
 def find_matches(session: Session, fp: dedup_engine.Fingerprint, *, contest_id: int,
                  exclude_entry_id: int | None = None,
                  accept: Callable[[Entry], bool] | None = None) -> list[Match]:
     """Every stored image that `fp` matches, strongest first (exact, duplicate, similar;
     then by pHash distance).
 
-    Candidates: one `HashIndex.query` over all stored fingerprints (radius
-    `candidate_max_distance()` bits) plus the rows with the same SHA-256; then only
+    Candidates: one vectorised distance computation over all stored fingerprints
+    (`candidate_distances`, radius `candidate_max_distance()` bits) plus the rows with the
+    same SHA-256; then only
     counterparts in scope (module docstring): the current original of another, non-
     withdrawn entry (`exclude_entry_id`: the entry whose image this is), entries of
     another contest than `contest_id` only when submitted or disqualified, every reference
     image. `accept(entry)`: an extra filter on entry counterparts. Each candidate is then
     verified with `engine.compare`; pairs it calls nothing are dropped.
     """
-    index, _state = hash_index(session)
-    hits = dict(index.query(int(fp.phash), candidate_max_distance())) if len(_state.ids) else {}
+    ids_all, bits = candidate_distances(hash_index(session), fp)
+    close = np.flatnonzero(bits <= candidate_max_distance())
+    hits = {int(ids_all[i]): int(bits[i]) for i in close}
     same_bytes = session.scalars(select(ImageFingerprint.id)
                                  .where(ImageFingerprint.sha256 == fp.sha256)).all()
     for fid in same_bytes:
@@ -256,7 +300,7 @@ def find_matches(session: Session, fp: dedup_engine.Fingerprint, *, contest_id: 
         verdict = dedup_engine.compare(fp, stored)
         if verdict.kind is None:
             continue
-        distance = int(hits.get(row_fp.id, _distance(fp.phash, stored.phash)))
+        distance = _distance(fp.phash, stored.phash)
         matches.append(Match(kind=DedupKind(verdict.kind),
                              scores={k: round(float(v), 4) for k, v in verdict.scores.items()},
                              distance_bits=distance, fingerprint_id=row_fp.id,
@@ -552,12 +596,14 @@ def _who(user: User | None) -> str:
 
 @dataclass
 class RescanSummary:
-    """Counts of a rescan: entries searched, flags added / updated / removed."""
+    """Counts of a rescan: entries searched, flags added / updated / removed, entries
+    skipped because their fingerprint is of another algorithm version."""
 
     entries: int = 0
     added: int = 0
     updated: int = 0
     removed: int = 0
+    skipped: int = 0
 
 
 def rescan_contest(session: Session, contest_id: int) -> RescanSummary:
@@ -573,7 +619,11 @@ def rescan_contest(session: Session, contest_id: int) -> RescanSummary:
                EntryFile.kind == FileKind.original, EntryFile.is_current.is_(True))
         .order_by(Entry.id)).all()
     for entry, entry_file, row in rows:
-        fp = dedup_engine.Fingerprint.from_bytes(row.features)
+        try:
+            fp = dedup_engine.Fingerprint.from_bytes(row.features)
+        except ValueError:  # another algorithm version: `dedup-rehash` recomputes it first
+            summary.skipped += 1
+            continue
         matches = find_matches(session, fp, contest_id=contest_id, exclude_entry_id=entry.id)
         added, updated, removed = sync_flags(session, entry, entry_file, matches,
                                              only_older=True)
@@ -700,17 +750,29 @@ def add_reference(session: Session, path: Path, *, label: str, original_filename
     except ContestError as exc:
         return ReferenceResult(str(path), "refused", error=exc)
     derived = {str(d.kind): d.key for d in prepared.derivatives}
-    ref = ReferenceImage(label=label, storage_key=prepared.original_key,
-                         preview_key=derived.get("preview"), thumb_key=derived.get("thumb"),
-                         original_filename=prepared.original_filename, sha256=info.sha256,
-                         format=info.format, size_bytes=info.size_bytes,
-                         width_px=info.width_px, height_px=info.height_px,
-                         created_by_id=actor.id if actor is not None else None)
-    session.add(ref)
-    session.flush()
-    fp = fingerprint_image(prepared.image, info.sha256)
-    session.add(fingerprint_row(fp, reference_image=ref))
-    session.flush()
+    try:
+        ref = ReferenceImage(label=label, storage_key=prepared.original_key,
+                             preview_key=derived.get("preview"), thumb_key=derived.get("thumb"),
+                             original_filename=prepared.original_filename, sha256=info.sha256,
+                             format=info.format, size_bytes=info.size_bytes,
+                             width_px=info.width_px, height_px=info.height_px,
+                             created_by_id=actor.id if actor is not None else None)
+        session.add(ref)
+        session.flush()
+        fp = fingerprint_image(prepared.image, info.sha256)
+        session.add(fingerprint_row(fp, reference_image=ref))
+        session.flush()
+    except BaseException:
+        # the caller rolls back; remove what this call stored (the original only if it was
+        # new here, so an entry's file with the same bytes is never touched)
+        keys = list(derived.values()) + ([prepared.original_key]
+                                         if prepared.original_created else [])
+        for key in keys:
+            try:
+                storage.delete(key)
+            except OSError:
+                log.warning("could not remove %s after a failed reference import", key)
+        raise
     return ReferenceResult(str(path), "added", reference=ref)
 
 

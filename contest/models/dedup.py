@@ -85,7 +85,9 @@ class ImageFingerprint(Base):
     `reference_image_id` is set, and each image has at most one fingerprint.
 
     `phash`: the global 64-bit perceptual hash as 16 lowercase hex characters (text, because
-    a signed BIGINT cannot hold an unsigned 64-bit value on PostgreSQL). `features`: the
+    a signed BIGINT cannot hold an unsigned 64-bit value on PostgreSQL); `content_phash`:
+    the same hash of the image with uniform margins trimmed (borders, padding), searched
+    alongside. `features`: the
     engine's serialised `Fingerprint` (`to_bytes()`), loaded only for verified candidates.
     `algo_version`: `contest.dedup.engine.ALGO_VERSION` that produced the row; rows of another
     version are recomputed by `flask dedup-rehash`, which replaces rows rather than
@@ -99,6 +101,7 @@ class ImageFingerprint(Base):
         CheckConstraint("(entry_file_id IS NULL) <> (reference_image_id IS NULL)",
                         name="one_owner"),
         CheckConstraint("length(phash) = 16", name="phash_hex64"),
+        CheckConstraint("length(content_phash) = 16", name="content_phash_hex64"),
         Index("ix_image_fingerprints_sha256", "sha256"),
     )
 
@@ -109,6 +112,7 @@ class ImageFingerprint(Base):
         ForeignKey("reference_images.id", ondelete="CASCADE"))
     sha256: Mapped[str] = mapped_column(String(64))
     phash: Mapped[str] = mapped_column(String(16))
+    content_phash: Mapped[str] = mapped_column(String(16))
     algo_version: Mapped[str] = mapped_column(String(32))
     features: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     low_variance: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -4,6 +4,8 @@ in-process index cache. Images go through the real intake path (tests/dedup_supp
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
@@ -331,10 +333,10 @@ def test_clusters_are_connected_components(dd):
 def test_index_cache_appends_new_rows_and_rebuilds_after_deletes_and_rollbacks(dd):
     service.reset_index_cache()
     ds.new_entry(dd.session, dd.app, dd.unit1, ds.jpeg(ds.poster(23)))
-    _index, state = service.hash_index(dd.session)
+    state = service.hash_index(dd.session)
     rebuilds = state.rebuilds
     ds.new_entry(dd.session, dd.app, dd.unit2, ds.jpeg(ds.poster(24)))
-    _index, state = service.hash_index(dd.session)
+    state = service.hash_index(dd.session)
     assert state.rebuilds == rebuilds and state.appends >= 1 and len(state.ids) == 2
     # a rolled-back fingerprint (a refused upload) must not stay in the index, even when
     # SQLite hands its id to the next row
@@ -342,7 +344,7 @@ def test_index_cache_appends_new_rows_and_rebuilds_after_deletes_and_rollbacks(d
         ds.new_entry(dd.session, dd.app, dd.unit1, ds.jpeg(ds.poster(23)))
     data = ds.jpeg(ds.poster(25))
     third = ds.new_entry(dd.session, dd.app, dd.unit3, data)
-    _index, state = service.hash_index(dd.session)
+    state = service.hash_index(dd.session)
     stored = set(dd.session.scalars(select(ImageFingerprint.id)))
     assert set(state.ids.tolist()) == stored
     row = dd.session.scalar(select(ImageFingerprint).where(
@@ -351,7 +353,7 @@ def test_index_cache_appends_new_rows_and_rebuilds_after_deletes_and_rollbacks(d
     assert int(state.phashes[pos]) == int(row.phash, 16)
     dd.session.delete(dd.session.get(Entry, third.id))
     dd.session.commit()
-    _index, state = service.hash_index(dd.session)
+    state = service.hash_index(dd.session)
     assert len(state.ids) == 2 and state.rebuilds == rebuilds + 1
 
 
@@ -363,7 +365,7 @@ def test_rehash_recomputes_other_versions_and_adds_missing(dd):
     created, phash = row.created_at, row.phash
     row.algo_version = "old/0"
     dd.session.commit()
-    _index, state = service.hash_index(dd.session)
+    state = service.hash_index(dd.session)
     rebuilds = state.rebuilds
     storage = get_storage(dd.app)
     summary = service.rehash(dd.session, lambda key: imaging.load_normalised(storage.path(key)))
@@ -371,7 +373,7 @@ def test_rehash_recomputes_other_versions_and_adds_missing(dd):
     assert summary.recomputed == 1 and summary.added == 0 and summary.failed == []
     (row,) = dd.session.scalars(select(ImageFingerprint)).all()
     assert row.created_at > created and row.phash == phash
-    _index, state = service.hash_index(dd.session)  # the replaced row is noticed
+    state = service.hash_index(dd.session)  # the replaced row is noticed
     assert state.rebuilds == rebuilds + 1
     assert row.algo_version == service.dedup_engine.ALGO_VERSION
     dd.session.delete(row)
@@ -380,3 +382,49 @@ def test_rehash_recomputes_other_versions_and_adds_missing(dd):
     dd.session.commit()
     assert summary.added == 1
     assert dd.session.scalar(select(ImageFingerprint)).entry_file.entry_id == entry.id
+
+
+# ---------------------------------------------------------------- commands
+
+def test_import_reference_adds_images_by_content_and_reimport_is_a_no_op(dd, runner, tmp_path):
+    from contest.models import ReferenceImage
+
+    folder = tmp_path / "往届"
+    (folder / "二等奖").mkdir(parents=True)
+    (folder / "一等奖 海报.JPG").write_bytes(ds.jpeg(ds.poster(30)))
+    (folder / "二等奖" / "named.jpg").write_bytes(ds.png(ds.poster(31)))  # a PNG named .jpg
+    (folder / "说明.txt").write_text("往届获奖名单", encoding="utf-8")
+    (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    result = runner.invoke(args=["import-reference", str(folder), "--label", "2023 获奖作品"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    statuses = {Path(line.split("\t")[0]).name: line.split("\t")[1] for line in lines[:-1]}
+    assert statuses == {"一等奖 海报.JPG": "added", "named.jpg": "added", "说明.txt": "refused"}
+    assert "新增 2 张" in lines[-1] and "未导入 1 个文件" in lines[-1]
+    refs = dd.session.scalars(select(ReferenceImage).order_by(ReferenceImage.id)).all()
+    assert [(r.label, r.format, r.original_filename) for r in refs] == [
+        ("2023 获奖作品", "JPEG", "一等奖 海报.JPG"), ("2023 获奖作品", "PNG", "named.jpg")]
+    assert all(r.fingerprint is not None and get_storage(dd.app).exists(r.storage_key)
+               and r.thumb_key and r.preview_key for r in refs)
+    again = runner.invoke(args=["import-reference", str(folder), "--label", "另一个标签"])
+    assert again.exit_code == 0 and "已存在 2 张" in again.output
+    assert _count(dd.session, ReferenceImage) == 2
+    assert service.reference_labels(dd.session) == [("2023 获奖作品", 2)]
+
+
+def test_dedup_rehash_command_recomputes_and_rescans(dd, runner):
+    data = ds.jpeg(ds.poster(32))
+    ds.new_entry(dd.session, dd.app, dd.unit1, data)
+    ds.new_entry(dd.session, dd.app, dd.unit2, data)
+    for row in dd.session.scalars(select(ImageFingerprint)):
+        row.algo_version = "old/0"
+    dd.session.execute(DuplicateFlag.__table__.delete())
+    dd.session.commit()
+    result = runner.invoke(args=["dedup-rehash"])
+    assert result.exit_code == 0, result.output
+    assert "重新计算 2 个" in result.output and "新增标记 1" in result.output
+    assert {r.algo_version for r in dd.session.scalars(select(ImageFingerprint))} == {
+        service.dedup_engine.ALGO_VERSION}
+    assert len(_flags(dd.session)) == 1
+    result = runner.invoke(args=["dedup-rehash"])
+    assert "重新计算 0 个" in result.output and "新增标记 0" in result.output

@@ -37,8 +37,8 @@ Decisions (documented here, tested in tests/unit/test_imaging.py):
 - Decompression bombs: the product's cap (`MAX_IMAGE_PIXELS`, default 100 Mpx: A1 at
   300 dpi is ~70 Mpx, and a <=10 MiB poster does not need more) is checked from the file
   header before Pillow is involved, then again on Pillow's size before any decode. Pillow's
-  own `Image.MAX_IMAGE_PIXELS` is set to the same cap, and its `DecompressionBombWarning`
-  is turned into an error.
+  own `Image.MAX_IMAGE_PIXELS` is raised to the same cap when lower, and its
+  `DecompressionBombWarning` / `DecompressionBombError` are both turned into `bomb`.
 """
 
 from __future__ import annotations
@@ -314,9 +314,13 @@ def _file_digest(path: Path) -> str:
 
 
 def set_pillow_pixel_cap(max_pixels: int) -> None:
-    """Make Pillow's own bomb check use the product's cap (process-wide; the same value
-    in every request, from config MAX_IMAGE_PIXELS)."""
-    if Image.MAX_IMAGE_PIXELS != max_pixels:
+    """Raise Pillow's process-wide `Image.MAX_IMAGE_PIXELS` to at least `max_pixels`
+    (config MAX_IMAGE_PIXELS), so Pillow's own check never refuses what the product's cap
+    allows. It is never lowered: our cap is enforced by `check_image` itself (header and
+    Pillow size, before any decode), and Pillow's check stays a backstop for every other
+    `Image.open` in the process."""
+    current = Image.MAX_IMAGE_PIXELS
+    if current is not None and current < max_pixels:
         Image.MAX_IMAGE_PIXELS = max_pixels
 
 
@@ -386,6 +390,7 @@ def _decode_fully(path: Path, rules: IntakeRules, allowed: str) -> tuple[int, in
     """Open with Pillow, check format/frames/pixel cap, verify, reopen and load fully.
     Returns (displayed width px, displayed height px, Pillow format)."""
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data": never fatal
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with Image.open(path) as im:
@@ -438,9 +443,11 @@ def read_orientation(im: Image.Image) -> int:
     if not raw or not isinstance(raw, (bytes, bytearray)):
         return 1
     try:
-        exif = Image.Exif()
-        exif.load(bytes(raw))
-        value = exif.get(0x0112)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data": handled below
+            exif = Image.Exif()
+            exif.load(bytes(raw))
+            value = exif.get(0x0112)
     except Exception as exc:  # noqa: BLE001 - any parse failure means "no orientation"
         log.info("unreadable EXIF ignored: %r", exc)
         return 1
@@ -547,6 +554,7 @@ def load_normalised(path: Path, *, draft_size: tuple[int, int] | None = None) ->
     decoded after all.
     """
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data": never fatal
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with Image.open(path) as im:

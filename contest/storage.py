@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from contest.errors import FileTooLarge
 
-_KEY_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$")
+_KEY_RE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
 _EXT = {"JPEG": "jpg", "PNG": "png"}
 _CHUNK = 1024 * 1024
 TMP_PREFIX = ".tmp-"
@@ -39,7 +39,7 @@ class LocalStorage:
         """The absolute path of `key`. Raises `ValueError` for a key that is empty,
         absolute, contains '..', backslashes or any non-ASCII character, or would
         leave the root."""
-        if not isinstance(key, str) or not _KEY_RE.match(key) or ".." in key.split("/"):
+        if not isinstance(key, str) or not _KEY_RE.fullmatch(key) or ".." in key.split("/"):
             raise ValueError(f"invalid storage key: {key!r}")
         path = (self.root / key).resolve()
         if not path.is_relative_to(self.root) or path == self.root:

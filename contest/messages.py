@@ -234,3 +234,40 @@ def message_for(error: ContestError) -> str:
         return build(error.params)
     except (KeyError, TypeError, ValueError):
         return str(error.params.get("detail") or "操作失败，请检查后重试")
+
+
+AUDIT_ACTION_LABELS = {  # AuditEvent.action → 操作日志; unknown actions show their code
+    "round.create": "创建评审轮次", "round.update": "修改轮次设置", "round.rubric": "修改评分标准",
+    "round.add_juror": "增加评委", "round.open": "开启轮次", "round.close": "结束轮次",
+    "round.assign": "分配作品", "assignment.deactivate": "撤销分配",
+    "score.update": "评分修改", "sheet.submit": "提交评分表", "sheet.unlock": "解锁评分表",
+    "sheet.reopen": "评分表重新打开（新分配）", "conflict.declare": "评委申报回避",
+    "conflict.record": "编辑记录回避", "redaction.add": "添加遮挡", "redaction.remove": "移除遮挡",
+    "user.create": "新建账号", "entry.submit": "提交作品", "entry.withdraw": "撤回作品",
+    "entry.disqualify": "取消参赛资格", "entry.replace_image": "更换图片",
+    "dedup.decide": "查重处理", "results.method": "修改计分方法",
+}
+AUDIT_OBJECT_LABELS = {
+    "rounds": "轮次", "round_jurors": "评分表", "reviews": "评分", "assignments": "分配",
+    "conflicts_of_interest": "回避", "redactions": "遮挡", "entries": "作品", "users": "账号",
+}
+AUDIT_FIELD_LABELS = {  # keys of AuditEvent.old/new snapshots; criteria show their own names
+    "": "值", "status": "状态", "name": "名称", "kind": "轮次", "comment": "评语",
+    "submitted_at": "提交时间", "opens_at": "开始时间", "closes_at": "截止时间",
+    "jurors_per_entry": "每件作品评委人数", "show_title": "显示作品名称",
+    "show_statement": "显示设计说明", "criteria": "评分标准", "jurors": "评委", "entries": "作品数",
+    "juror": "评委", "juror_id": "评委ID", "entry_id": "作品ID", "unit_id": "单位ID",
+    "round_id": "轮次ID", "is_active": "有效", "x": "左", "y": "上", "w": "宽", "h": "高",
+    "assignments": "分配数", "shortfalls": "评委不足的作品", "created": "新增分配",
+    "kept": "保留分配", "removed": "撤销分配", "pairs": "新分配", "load_spread": "评委任务量差",
+    "login": "账号", "display_name": "姓名", "role": "角色", "unit": "单位", "alias": "代号",
+    "closed_at": "结束时间", "seed": "随机种子", "track_id": "赛道ID",
+    "previous_round_id": "上一轮ID",
+    "code": "作品编号", "status_reason": "原因", "sha256": "图片SHA-256",
+    "entry_file_id": "图片文件ID", "duplicate_flag_id": "查重记录ID",
+}
+MESSAGES.update({  # contest/accounts.py (juror accounts made by editors)
+    "login_taken": lambda p: f"账号已存在：{p.get('login', '')}",
+    "login_invalid": lambda p: (f"账号为3到64位字母、数字、点、下划线或连字符，且须填写姓名"
+                                f"（当前账号：{p.get('login', '')}）"),
+})

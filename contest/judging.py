@@ -291,7 +291,10 @@ def _scored_count(session: Session, round_: Round, juror_id: int) -> int:
     return session.scalar(select(func.count()).select_from(sub.subquery())) or 0
 
 
-def _parse_points(value: Any, name: str, max_points: float) -> float | None:
+def parse_points(value: Any, name: str, max_points: float) -> float | None:
+    """Points typed for criterion `name` → float, or None for empty (not scored).
+    Accepts '12.5', '12，5', 12; must be 0..`max_points` in steps of 0.5.
+    Raises `InvalidScore` (score_range, score_step)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
@@ -341,7 +344,7 @@ def save_scores(session: Session, juror: User, round_: Round, entry_or_anon: Ent
         criterion = criteria.get(cid)
         if criterion is None:
             raise InvalidScore("score_unknown_criterion")
-        parsed[cid] = _parse_points(value, criterion.name, criterion.max_points)
+        parsed[cid] = parse_points(value, criterion.name, criterion.max_points)
     if comment is not None:
         comment = comment.replace("\r\n", "\n").strip()
         if len(comment) > COMMENT_MAX_CHARS:

@@ -139,13 +139,15 @@ def new_entry(session: Session, app, unit: Unit, data: bytes, *,  # noqa: ANN001
         raise
     if status != EntryStatus.draft:
         entry = session.get(Entry, entry.id)
-        _set_status(session, entry, status)
+        set_status(session, entry, status)
     return entry
 
 
-def _set_status(session: Session, entry: Entry, status: EntryStatus) -> None:
+def set_status(session: Session, entry: Entry, status: EntryStatus) -> None:
     """Move a draft to `status` through the entries service (submit, withdraw)."""
-    entries_service.submit_entry(session, entry, actor=None)
+    data = entries_service.EntryData.from_entry(entry)
+    data.ai_use = entry.ai_use  # declared on the form when the entrant submits
+    entries_service.submit_entry(session, entry, actor=None, data=data)
     if status == EntryStatus.withdrawn:
         entries_service.withdraw_entry(session, entry, actor=None)
     elif status != EntryStatus.submitted:

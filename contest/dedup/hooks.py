@@ -26,3 +26,15 @@ def image_stored(session: Session, entry: Entry, entry_file: EntryFile,
     from contest.dedup.service import check_new_image
 
     check_new_image(session, entry, entry_file, image)
+
+
+def prepare(image: Image.Image, sha256: str, *, session: Session | None = None,
+            entry: Entry | None = None) -> None:
+    """Optional, before the write transaction: fingerprint `image` (normalised RGB of the
+    upload whose original bytes have SHA-256 `sha256`) and, given a read-only `session` and
+    the `entry` it will belong to, verify the candidates, so `image_stored` on the same
+    image object holds the SQLite write lock only for the database work (PITFALLS.md #13).
+    Never raises for a valid image; DuplicateRefused still comes from `image_stored`."""
+    from contest.dedup.service import precompute
+
+    precompute(image, sha256, session=session, entry=entry)

@@ -245,7 +245,8 @@ class Match:
 
 def find_matches(session: Session, fp: dedup_engine.Fingerprint, *, contest_id: int,
                  exclude_entry_id: int | None = None,
-                 accept: Callable[[Entry], bool] | None = None) -> list[Match]:
+                 accept: Callable[[Entry], bool] | None = None,
+                 verdicts: dict[tuple[int, Any], Any] | None = None) -> list[Match]:
     """Every stored image that `fp` matches, strongest first (exact, duplicate, similar;
     then by pHash distance).
 
@@ -256,7 +257,8 @@ def find_matches(session: Session, fp: dedup_engine.Fingerprint, *, contest_id: 
     withdrawn entry (`exclude_entry_id`: the entry whose image this is), entries of
     another contest than `contest_id` only when submitted or disqualified, every reference
     image. `accept(entry)`: an extra filter on entry counterparts. Each candidate is then
-    verified with `engine.compare`; pairs it calls nothing are dropped.
+    verified with `engine.compare`; pairs it calls nothing are dropped. `verdicts`: a cache
+    {(fingerprint id, created_at): PairVerdict} read and filled (see `precompute`).
     """
     ids_all, bits = candidate_distances(hash_index(session), fp)
     close = np.flatnonzero(bits <= candidate_max_distance())
@@ -291,16 +293,21 @@ def find_matches(session: Session, fp: dedup_engine.Fingerprint, *, contest_id: 
                 continue
             if accept is not None and not accept(entry):
                 continue
-        try:
-            stored = dedup_engine.Fingerprint.from_bytes(row_fp.features)
-        except Exception:  # noqa: BLE001 - an unreadable row must not block submissions
-            log.exception("unreadable fingerprint %s (algo %s); run dedup-rehash",
-                          row_fp.id, row_fp.algo_version)
-            continue
-        verdict = dedup_engine.compare(fp, stored)
+        cache_key = (row_fp.id, row_fp.created_at)
+        verdict = verdicts.get(cache_key) if verdicts is not None else None
+        if verdict is None:
+            try:
+                stored = dedup_engine.Fingerprint.from_bytes(row_fp.features)
+            except Exception:  # noqa: BLE001 - an unreadable row must not block submissions
+                log.exception("unreadable fingerprint %s (algo %s); run dedup-rehash",
+                              row_fp.id, row_fp.algo_version)
+                continue
+            verdict = dedup_engine.compare(fp, stored)
+            if verdicts is not None:
+                verdicts[cache_key] = verdict
         if verdict.kind is None:
             continue
-        distance = _distance(fp.phash, stored.phash)
+        distance = _distance(fp.phash, int(row_fp.phash, 16))
         matches.append(Match(kind=DedupKind(verdict.kind),
                              scores={k: round(float(v), 4) for k, v in verdict.scores.items()},
                              distance_bits=distance, fingerprint_id=row_fp.id,
@@ -337,17 +344,67 @@ def refusal_for(entry: Entry, matches: Iterable[Match]) -> DuplicateRefused | No
                             kind=str(own[0].kind), entry_id=other.id)
 
 
+@dataclass
+class _Precomputed:
+    sha256: str
+    fp: Any
+    verdicts: dict[tuple[int, Any], Any] = field(default_factory=dict)
+
+
+# Work done for an image before the write transaction, found again by the image object
+# (PIL images are unhashable: keyed by id(), checked by a weak reference, dropped when the
+# image is garbage-collected).
+_PRECOMPUTED: dict[int, tuple[weakref.ref, _Precomputed]] = {}
+_PRECOMPUTED_LOCK = threading.Lock()
+
+
+def precompute(image: Image.Image, sha256: str, *, session: Session | None = None,
+               entry: Entry | None = None) -> None:
+    """Do the slow part of `check_new_image` early, before the caller opens its write
+    transaction (PITFALLS.md #13: on SQLite the hook otherwise fingerprints and verifies
+    candidates while holding the single write lock): fingerprint `image` (normalised RGB;
+    `sha256` of the original bytes) and, with `session` (read only) and `entry`, verify
+    every candidate. `check_new_image` on the same image object then reuses both and only
+    verifies rows stored in between. Optional: the hook works without it."""
+    pre = _Precomputed(sha256=sha256, fp=fingerprint_image(image, sha256))
+    if session is not None and entry is not None:
+        find_matches(session, pre.fp, contest_id=entry.contest_id, exclude_entry_id=entry.id,
+                     verdicts=pre.verdicts)
+    key = id(image)
+    with _PRECOMPUTED_LOCK:
+        _PRECOMPUTED[key] = (weakref.ref(image), pre)
+    weakref.finalize(image, _forget_precomputed, key, pre)
+
+
+def _forget_precomputed(key: int, pre: _Precomputed) -> None:
+    with _PRECOMPUTED_LOCK:
+        held = _PRECOMPUTED.get(key)
+        if held is not None and held[1] is pre:
+            del _PRECOMPUTED[key]
+
+
+def _take_precomputed(image: Image.Image, sha256: str) -> _Precomputed:
+    with _PRECOMPUTED_LOCK:
+        held = _PRECOMPUTED.get(id(image))
+    if held is not None and held[0]() is image and held[1].sha256 == sha256:
+        return held[1]
+    return _Precomputed(sha256=sha256, fp=fingerprint_image(image, sha256))
+
+
 def check_new_image(session: Session, entry: Entry, entry_file: EntryFile,
                     image: Image.Image) -> list[Match]:
     """The `image_stored` hook's work: fingerprint the normalised `image` of the flushed
     original `entry_file` of `entry`, apply the submission policy, store the fingerprint and
-    bring the entry's open flags up to date. Flushes; never commits.
+    bring the entry's open flags up to date. Flushes; never commits. Reuses what
+    `precompute` did for the same image object, if anything.
 
     Returns the matches that were flagged (empty for a clean image).
     Raises `DuplicateRefused` (policy) before writing anything; the caller rolls back.
     """
-    fp = fingerprint_image(image, entry_file.sha256)
-    matches = find_matches(session, fp, contest_id=entry.contest_id, exclude_entry_id=entry.id)
+    pre = _take_precomputed(image, entry_file.sha256)
+    fp = pre.fp
+    matches = find_matches(session, fp, contest_id=entry.contest_id, exclude_entry_id=entry.id,
+                           verdicts=pre.verdicts)
     refusal = refusal_for(entry, matches)
     if refusal is not None:
         raise refusal

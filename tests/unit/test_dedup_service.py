@@ -162,15 +162,12 @@ def test_the_units_own_drafts_count_for_the_policy(dd):
 
 
 def test_flags_with_a_draft_stay_hidden_until_it_is_submitted(dd):
-    from contest import entries as entries_service
-
     data = ds.jpeg(ds.poster(9))
     ds.new_entry(dd.session, dd.app, dd.unit1, data)
     draft = ds.new_entry(dd.session, dd.app, dd.unit2, data, status=EntryStatus.draft)
     assert len(_flags(dd.session)) == 1
     assert service.open_flags(dd.session, dd.contest.id) == []
-    entries_service.submit_entry(dd.session, dd.session.get(Entry, draft.id), actor=None)
-    dd.session.commit()
+    ds.set_status(dd.session, dd.session.get(Entry, draft.id), EntryStatus.submitted)
     assert len(service.open_flags(dd.session, dd.contest.id)) == 1
 
 
@@ -428,3 +425,28 @@ def test_dedup_rehash_command_recomputes_and_rescans(dd, runner):
     assert len(_flags(dd.session)) == 1
     result = runner.invoke(args=["dedup-rehash"])
     assert "重新计算 0 个" in result.output and "新增标记 0" in result.output
+
+
+def test_prepare_before_the_transaction_is_reused_by_the_hook(dd, monkeypatch):
+    """hooks.prepare verifies candidates early; image_stored then verifies nothing again."""
+    from contest.dedup import hooks
+
+    img = ds.poster(33)
+    first = ds.new_entry(dd.session, dd.app, dd.unit1, ds.jpeg(img))
+    copy = ds.resized_copy(img)
+    entry = ds.make_entry(dd.session, dd.unit2, status=EntryStatus.draft)
+    dd.session.commit()
+    hooks.prepare(copy, "f" * 64, session=dd.session, entry=entry)
+    calls = []
+    real = service.dedup_engine.compare
+    monkeypatch.setattr(service.dedup_engine, "compare", lambda a, b: calls.append(1) or real(a, b))
+    monkeypatch.setattr(service.dedup_engine, "fingerprint_image",
+                        lambda *a: pytest.fail("fingerprinted twice"))
+    from contest.models import EntryFile, FileKind
+
+    ef = EntryFile(entry=entry, kind=FileKind.original, storage_key="originals/x.jpg",
+                   sha256="f" * 64, size_bytes=1, format="JPEG", width_px=1, height_px=1)
+    dd.session.add(ef)
+    dd.session.flush()
+    matches = service.check_new_image(dd.session, entry, ef, copy)
+    assert calls == [] and [m.entry.id for m in matches] == [first.id]

@@ -256,15 +256,20 @@ AUDIT_FIELD_LABELS = {  # keys of AuditEvent.old/new snapshots; criteria show th
     "submitted_at": "提交时间", "opens_at": "开始时间", "closes_at": "截止时间",
     "jurors_per_entry": "每件作品评委人数", "show_title": "显示作品名称",
     "show_statement": "显示设计说明", "criteria": "评分标准", "jurors": "评委", "entries": "作品数",
-    "juror": "评委", "juror_id": "评委ID", "entry_id": "作品ID", "unit_id": "单位ID",
-    "round_id": "轮次ID", "is_active": "有效", "x": "左", "y": "上", "w": "宽", "h": "高",
+    "juror": "评委", "juror_id": "评委", "entry_id": "作品", "unit_id": "单位",
+    "round_id": "轮次", "is_active": "有效", "x": "左", "y": "上", "w": "宽", "h": "高",
     "assignments": "分配数", "shortfalls": "评委不足的作品", "created": "新增分配",
     "kept": "保留分配", "removed": "撤销分配", "pairs": "新分配", "load_spread": "评委任务量差",
     "login": "账号", "display_name": "姓名", "role": "角色", "unit": "单位", "alias": "代号",
-    "closed_at": "结束时间", "seed": "随机种子", "track_id": "赛道ID",
-    "previous_round_id": "上一轮ID",
+    "closed_at": "结束时间", "seed": "随机种子", "track_id": "赛道",
+    "previous_round_id": "上一轮",
     "code": "作品编号", "status_reason": "原因", "sha256": "图片SHA-256",
     "entry_file_id": "图片文件ID", "duplicate_flag_id": "查重记录ID",
+}
+AUDIT_REASON_LABELS = {  # reason codes the services log (assignment.deactivate, sheet.reopen)
+    "conflict": "回避", "same_unit": "评委与作品同单位", "same_city": "评委与作品同城市",
+    "left_round": "评委已不在本轮", "entry_left_round": "作品已不在本轮",
+    "new_assignment": "分配了新作品",
 }
 MESSAGES.update({  # contest/accounts.py (juror accounts made by editors)
     "login_taken": lambda p: f"账号已存在：{p.get('login', '')}",

@@ -76,17 +76,22 @@ class EventRow:
     changes: list[ChangeRow]
 
 
-def _text(key: str, value: Any) -> str:
-    """A JSON value as editors read it: times in China Standard Time, statuses in Chinese,
-    lists joined, None as '—'."""
-    if value is None:
+ID_KEYS = ("juror_id", "entry_id", "unit_id", "round_id", "track_id", "previous_round_id")
+
+
+def _text(key: str, value: Any, names: dict[tuple[str, int], str]) -> str:
+    """A JSON value as editors read it: ids as names (`names`: (key, id) → name), times in
+    China Standard Time, statuses in Chinese, lists joined, None as '—'."""
+    if value is None or value == []:
         return "—"
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, int) and key in ID_KEYS:
+        return names.get((key, value), f"#{value}")
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, str):
-        if key.endswith("_at") or key in ("opens_at", "closes_at"):
+        if key.endswith("_at"):
             try:
                 return format_local(datetime.fromisoformat(value))
             except ValueError:
@@ -96,14 +101,18 @@ def _text(key: str, value: Any) -> str:
                 messages.ENTRY_STATUS_LABELS.get(value, value)
         if key == "kind":
             return messages.ROUND_KIND_LABELS.get(value, value)
+        if key == "role":
+            return messages.ROLE_LABELS.get(value, value)
         return value
     if isinstance(value, list):
-        if value and all(isinstance(v, dict) and "name" in v for v in value):
-            return "；".join(f"{v['name']} {_text('', v.get('max_points'))}" for v in value)
-        return "、".join(_text(key, v) for v in value) if len(value) <= 20 else \
-            f"{len(value)}项"
+        if all(isinstance(v, dict) and "name" in v for v in value):
+            return "；".join(f"{v['name']} {_text('', v.get('max_points'), names)}"
+                            for v in value)
+        if len(value) > 20 or any(isinstance(v, (list, dict)) for v in value):
+            return f"{len(value)}项"
+        return "、".join(_text(key, v, names) for v in value)
     if isinstance(value, dict):
-        return "；".join(f"{k} {_text(k, v)}" for k, v in value.items())
+        return "；".join(f"{k} {_text(k, v, names)}" for k, v in value.items())
     return str(value)
 
 
@@ -123,9 +132,12 @@ def _flatten(value: Any) -> dict[str, Any]:
     return out
 
 
-def change_rows(old: Any, new: Any) -> list[ChangeRow]:
+def change_rows(old: Any, new: Any, names: dict[tuple[str, int], str] | None = None
+                ) -> list[ChangeRow]:
     """The fields an event changed, with Chinese labels (`messages.AUDIT_FIELD_LABELS`,
-    criterion names as they are). With both old and new, unchanged fields are left out."""
+    criterion names as they are). With both old and new, unchanged fields are left out.
+    `names`: (id key, id) → display name, see `_names`."""
+    names = names or {}
     before, after = _flatten(old), _flatten(new)
     rows = []
     for key in list(before) + [k for k in after if k not in before]:
@@ -133,9 +145,39 @@ def change_rows(old: Any, new: Any) -> list[ChangeRow]:
             continue
         label = messages.AUDIT_FIELD_LABELS.get(key, key)
         rows.append(ChangeRow(label=label,
-                              old=_text(key, before[key]) if key in before else "",
-                              new=_text(key, after[key]) if key in after else ""))
+                              old=_text(key, before[key], names) if key in before else "",
+                              new=_text(key, after[key], names) if key in after else ""))
     return rows
+
+
+def _names(session: Session, events: list[AuditEvent]) -> dict[tuple[str, int], str]:
+    """Display names for the ids the services write into old/new snapshots (juror_id →
+    name (login), entry_id → entry code, unit_id → unit name, round_id → round name …),
+    one query per kind."""
+    from contest.models import Track, Unit
+
+    wanted: dict[str, set[int]] = {k: set() for k in ID_KEYS}
+    for e in events:
+        for snap in (e.old, e.new):
+            if isinstance(snap, dict):
+                for key in ID_KEYS:
+                    if isinstance(snap.get(key), int):
+                        wanted[key].add(snap[key])
+    out: dict[tuple[str, int], str] = {}
+
+    def fill(keys: tuple[str, ...], model: Any, label: Any) -> None:
+        ids = set().union(*(wanted[k] for k in keys))
+        if ids:
+            for obj in session.scalars(select(model).where(model.id.in_(ids))):
+                for k in keys:
+                    out[(k, obj.id)] = label(obj)
+
+    fill(("juror_id",), User, lambda u: f"{u.display_name or u.login}（{u.login}）")
+    fill(("entry_id",), Entry, lambda x: x.code or f"#{x.id}")
+    fill(("unit_id",), Unit, lambda u: u.name)
+    fill(("round_id", "previous_round_id"), Round, lambda r: r.name)
+    fill(("track_id",), Track, lambda t: t.name)
+    return out
 
 
 def _subjects(session: Session, events: list[AuditEvent]) -> dict[int, tuple[str, str | None]]:
@@ -243,8 +285,9 @@ def audit_log():  # noqa: ANN201
                              .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                              .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     subjects = _subjects(session, list(events))
+    names = _names(session, list(events))
     rows = [EventRow(event=e, subject=subjects[e.id][0], subject_url=subjects[e.id][1],
-                     changes=change_rows(e.old, e.new)) for e in events]
+                     changes=change_rows(e.old, e.new, names)) for e in events]
     args = {k: v for k, v in (("action", form.action.data), ("round", form.round.data)) if v}
     return render_template("admin/rounds/audit_log.html", form=form, rows=rows, total=total,
                            page=page, pages=pages, args=args)

@@ -46,10 +46,14 @@ def scan_pairs(found):
     (path_a, path_b, PairVerdict), path_a before path_b in scan order."""
     from contest.dedup.engine import CandidateIndex, compare
 
-    index = CandidateIndex((i, fp) for i, (_, fp) in enumerate(found))
+    index = CandidateIndex.from_fingerprints((i, fp) for i, (_, fp) in enumerate(found))
+    by_sha: dict[str, list[int]] = {}
+    for i, (_, fp) in enumerate(found):
+        by_sha.setdefault(fp.sha256, []).append(i)
     out = []
     for i, (path_a, fp_a) in enumerate(found):
-        for j in sorted(k for k in index.candidates(fp_a) if k > i):
+        proposed = {k for k, _ in index.candidates(fp_a)} | set(by_sha[fp_a.sha256])
+        for j in sorted(k for k in proposed if k > i):
             verdict = compare(fp_a, found[j][1])
             if verdict.kind is not None:
                 out.append((path_a, found[j][0], verdict))

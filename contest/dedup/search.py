@@ -2,23 +2,31 @@
 
 `HashIndex` holds one 64-bit hash per stored image in a numpy uint64 array and answers a query
 with one XOR + popcount over the whole array (bench/README.md: 0.11 ms per query at 100,000
-hashes; a BK-tree prunes almost nothing at useful radii). `CandidateIndex` combines the global
-hashes with a local-feature vote index so that crops, borders, padding, screenshots and rotations
-(which move global hashes far away) still reach the verifier.
+hashes; a BK-tree prunes almost nothing at useful radii).
+
+Global hashes miss crops of 8 % or more and rotations of 5 degrees (bench/README.md), so
+`CandidateIndex` also compares, in the same vectorised way, the query's whole-image hashes with
+every stored image's 80 crop-window hashes (the query is a crop of a stored poster), the query's
+window and rotation hashes with every stored whole-image hash (a stored poster is a crop or a
+rotation of the query). Everything it proposes is verified locally (`verify.compare`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from contest.dedup.fingerprint import Fingerprint
 
-
-# Hamming radius (bits of 64) of the global-hash candidate search. Wide on purpose: every
-# candidate is verified locally, and a 5-degree rotation or an 8 % crop moves pHash 12-18 bits.
+# Hamming radius (bits of 64) of the global-hash search. Wide on purpose: every candidate is
+# verified locally, and an 8 % crop or a 2-degree rotation moves pHash 12-18 bits.
 CANDIDATE_MAX_DISTANCE = 14
+# Radius for window / rotation hashes against whole-image hashes: tighter, since each pair is
+# compared 2 x 84 times (bench: <= 10 bits finds every crop up to 15 % and rotation up to 5
+# degrees, with under one false candidate per query among 1,218 posters).
+WINDOW_MAX_DISTANCE = 10
+MASK64 = 0xFFFFFFFFFFFFFFFF
 
 
 class HashIndex:
@@ -26,20 +34,23 @@ class HashIndex:
 
     def __init__(self, ids: Sequence[int], phashes: Sequence[int]) -> None:
         """`ids`: one integer per stored image (e.g. a fingerprint row id); `phashes`: the
-        unsigned 64-bit hashes in the same order (Python ints 0..2**64-1). Raises ValueError if
-        the lengths differ."""
+        unsigned 64-bit hashes in the same order (Python ints 0..2**64-1, or a uint64 array).
+        Raises ValueError if the lengths differ."""
         if len(ids) != len(phashes):
             raise ValueError("ids and phashes differ in length")
         self.ids = np.asarray(ids, dtype=np.int64)
-        self.hashes = np.array([int(h) & 0xFFFFFFFFFFFFFFFF for h in phashes], dtype=np.uint64)
+        if isinstance(phashes, np.ndarray) and phashes.dtype == np.uint64:
+            self.hashes = phashes
+        else:
+            self.hashes = np.array([int(h) & MASK64 for h in phashes], dtype=np.uint64)
 
     def __len__(self) -> int:
         return int(self.ids.size)
 
     def distances(self, phash: int) -> np.ndarray:
-        """Hamming distance (bits, 0-64) from `phash` to every stored hash, as uint8 array in
+        """Hamming distance (bits, 0-64) from `phash` to every stored hash: uint8 array in
         storage order."""
-        return np.bitwise_count(self.hashes ^ np.uint64(int(phash) & 0xFFFFFFFFFFFFFFFF))
+        return np.bitwise_count(self.hashes ^ np.uint64(int(phash) & MASK64))
 
     def query(self, phash: int, max_distance: int) -> list[tuple[int, int]]:
         """Stored images within `max_distance` bits (inclusive) of `phash`: list of
@@ -50,41 +61,82 @@ class HashIndex:
         return [(int(self.ids[i]), int(dist[i])) for i in order]
 
 
-class CandidateIndex:
-    """Candidate generation for `find_matches`: which stored fingerprints deserve a local
-    verification against a query. Built once from (key, Fingerprint) pairs (keys: any hashable,
-    e.g. fingerprint row ids); cache it per contest and rebuild when fingerprints are added.
+def index_row(fp: Fingerprint) -> np.ndarray:
+    """The hashes `CandidateIndex` keeps for one stored fingerprint: uint64 array
+    [phash, content_phash, 80 window hashes] (82 values, 656 bytes)."""
+    return np.concatenate([np.array([fp.phash & MASK64, fp.content_phash & MASK64],
+                                    dtype=np.uint64), fp.window_hashes.astype(np.uint64)])
 
-    A stored image is a candidate when any of its global hashes (whole image, margins trimmed)
-    is within HASH_RADIUS bits of any of the query's.
+
+class CandidateIndex:
+    """Which stored fingerprints deserve a local verification against a query.
+
+    Holds, per stored image, `index_row(fp)` in one (n, 82) uint64 array; a query is a few
+    vectorised XOR + popcount passes over it (no Python loop over rows). Cache it per process
+    and `add` new fingerprints; rebuild after deletions.
+
+    A stored image S is a candidate for the query Q when
+    - Q's whole or margin-trimmed hash is within CANDIDATE_MAX_DISTANCE of S's (format, scale,
+      colour, small edits; borders, padding and screenshot frames after trimming), or
+    - Q's whole/trimmed hash is within WINDOW_MAX_DISTANCE of one of S's crop windows
+      (Q is a crop of S), or
+    - one of Q's crop-window or rotation hashes is within WINDOW_MAX_DISTANCE of S's whole or
+      trimmed hash (S is a crop or slight rotation of Q).
     """
 
-    HASH_RADIUS = CANDIDATE_MAX_DISTANCE
+    def __init__(self, ids: Sequence[int] = (), rows: np.ndarray | None = None) -> None:
+        """`ids`: integer per stored image; `rows`: (n, 82) uint64 from `index_row`."""
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.rows = (np.zeros((0, 82), dtype=np.uint64) if rows is None
+                     else np.asarray(rows, dtype=np.uint64).reshape(-1, 82))
+        if len(self.ids) != len(self.rows):
+            raise ValueError("ids and rows differ in length")
 
-    def __init__(self, items: Iterable[tuple[Hashable, Fingerprint]]) -> None:
+    @classmethod
+    def from_fingerprints(cls, items: Iterable[tuple[int, Fingerprint]]) -> "CandidateIndex":
+        """Index over (id, Fingerprint) pairs."""
         items = list(items)
-        self.keys = [k for k, _ in items]
-        self.sha = {}
-        for pos, (_, fp) in enumerate(items):
-            self.sha.setdefault(fp.sha256, []).append(pos)
-        positions = list(range(len(items)))
-        self._phash = HashIndex(positions, [fp.phash for _, fp in items])
-        self._content = HashIndex(positions, [fp.content_phash for _, fp in items])
+        rows = np.stack([index_row(fp) for _, fp in items]) if items else None
+        return cls([i for i, _ in items], rows)
+
+    def add(self, ids: Sequence[int], rows: np.ndarray) -> None:
+        """Append stored images (`rows`: (k, 82) uint64 from `index_row`)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        rows = np.asarray(rows, dtype=np.uint64).reshape(-1, 82)
+        if len(ids) != len(rows):
+            raise ValueError("ids and rows differ in length")
+        self.ids = np.concatenate([self.ids, ids])
+        self.rows = np.concatenate([self.rows, rows])
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return int(self.ids.size)
 
-    def candidates(self, query: Fingerprint) -> list[Hashable]:
-        """Keys of stored fingerprints worth verifying against `query`, most promising first
-        (same bytes, then by smallest global-hash distance)."""
-        n = len(self.keys)
-        if n == 0:
-            return []
-        best = np.full(n, 255, dtype=np.int32)
-        for index in (self._phash, self._content):
-            for h in (query.phash, query.content_phash):
-                best = np.minimum(best, index.distances(h))
-        best[self.sha.get(query.sha256, [])] = -1
-        hit = np.flatnonzero(best <= self.HASH_RADIUS)
-        order = hit[np.argsort(best[hit], kind="stable")]
-        return [self.keys[i] for i in order]
+    def scores(self, query: Fingerprint) -> np.ndarray:
+        """Per stored image (storage order): int16 "distance" = the smallest global-hash
+        distance (bits) when that is within CANDIDATE_MAX_DISTANCE, else the smallest
+        window/rotation distance when within WINDOW_MAX_DISTANCE, else 99."""
+        if not len(self):
+            return np.zeros(0, dtype=np.int16)
+        whole = self.rows[:, :2]                                   # (n, 2)
+        q_whole = np.array([query.phash & MASK64, query.content_phash & MASK64],
+                           dtype=np.uint64)
+        q_parts = np.concatenate([query.window_hashes, query.turn_hashes]).astype(np.uint64)
+        d_global = np.bitwise_count(whole[:, :, None] ^ q_whole[None, None, :]).min(axis=(1, 2))
+        d_window = np.bitwise_count(self.rows[:, 2:, None] ^ q_whole[None, None, :]).min(
+            axis=(1, 2))
+        d_parts = np.bitwise_count(whole[:, :, None] ^ q_parts[None, None, :]).min(axis=(1, 2))
+        d_local = np.minimum(d_window, d_parts)
+        out = np.full(len(self), 99, dtype=np.int16)
+        local = d_local <= WINDOW_MAX_DISTANCE
+        out[local] = d_local[local]
+        glob = d_global <= CANDIDATE_MAX_DISTANCE
+        out[glob] = d_global[glob]
+        return out
+
+    def candidates(self, query: Fingerprint) -> list[tuple[int, int]]:
+        """Stored images worth verifying against `query`: list of (id, distance), most
+        promising first (see `scores`)."""
+        score = self.scores(query)
+        hit = np.flatnonzero(score < 99)
+        order = hit[np.argsort(score[hit], kind="stable")]
+        return [(int(self.ids[i]), int(score[i])) for i in order]

@@ -18,11 +18,11 @@ Decisions (documented here, tested in tests/unit/test_imaging.py):
   "MPO") is refused as a format; animated PNG (APNG) and any other multi-frame file is refused
   with code `animated`. Keeping "frame 0 only" would silently store something other than
   what the entrant's software shows.
-- Lossless (SOF3/7/11/15) and arithmetic-coded (SOF9-15) JPEGs are refused with code
-  `unsupported_jpeg`, even though this build's libjpeg-turbo decodes arithmetic coding:
-  browsers (Chromium, Firefox) and the WeChat/Windows viewers editors publish with cannot
-  show them, and the original file is what gets published. Re-exporting takes the entrant a
-  minute; a poster nobody can open costs the contest.
+- Arithmetic-coded JPEGs (SOF9/SOF10) are accepted when the deployed decoder decodes them
+  in full (this build's libjpeg-turbo does; so does Debian's chromium), and everything
+  derived from them is re-encoded as baseline JPEG anyway. Lossless (SOF3/7/11/15) and
+  hierarchical (SOF5-7, SOF13-15) JPEGs are refused with code `unsupported_jpeg`: Pillow
+  cannot decode them and browsers show nothing ("re-export as standard JPEG").
 - Orientation comes from the EXIF Orientation tag only (JPEG APP1 Exif, PNG eXIf chunk),
   and only values 1-8 count; anything else, or EXIF that fails to parse, means "upright".
   XMP `tiff:Orientation` is ignored for every format (Pillow's `getexif()` would apply it):
@@ -220,8 +220,8 @@ def _as_text(head: bytes) -> str | None:
 # ----------------------------------------------------------------- header parsing
 
 _SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-_LOSSLESS_SOF = {0xC3, 0xC7, 0xCB, 0xCF}
-_ARITHMETIC_SOF = {0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+# lossless (3, 7, 11, 15) and hierarchical (5, 6, 7, 13, 14, 15) frames: not decodable here
+_UNSUPPORTED_SOF = {0xC3, 0xC7, 0xCB, 0xCF, 0xC5, 0xC6, 0xCD, 0xCE}
 
 
 @dataclass(frozen=True)
@@ -233,22 +233,27 @@ class _Header:
 
 
 def _jpeg_header(fh: BinaryIO) -> _Header | None:
-    """Walk the JPEG markers up to the first SOFn without decoding. None if none is found
-    before the scan data (or the segment structure is broken)."""
+    """Walk the JPEG markers up to the first SOFn without decoding. Stray bytes between
+    segments are skipped as libjpeg does (up to 64 KiB). None if no frame header is found
+    before the scan data; the caller then leaves the verdict to Pillow."""
     fh.seek(2)
+    skipped = 0
     for _ in range(4096):
         byte = fh.read(1)
         if not byte:
             return None
         if byte != b"\xff":
-            return None
+            skipped += 1
+            if skipped > 65536:
+                return None
+            continue
         marker = fh.read(1)
         while marker == b"\xff":  # fill bytes
             marker = fh.read(1)
         if not marker:
             return None
         m = marker[0]
-        if m in (0x01,) or 0xD0 <= m <= 0xD7:
+        if m in (0x00, 0x01) or 0xD0 <= m <= 0xD7:
             continue
         if m in (0xD9, 0xDA):  # EOI or start of scan before any frame header
             return None
@@ -324,6 +329,14 @@ def set_pillow_pixel_cap(max_pixels: int) -> None:
         Image.MAX_IMAGE_PIXELS = max_pixels
 
 
+def _guard_pillow() -> None:
+    """Turn Pillow's `DecompressionBombWarning` into an exception, process-wide
+    (PITFALLS.md #2). Installed with `warnings.filterwarnings` on every call (it replaces
+    its own earlier entry, so this is idempotent) rather than with
+    `warnings.catch_warnings()`, which is not thread-safe under a threaded server."""
+    warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
 def _bomb(width: int | None, height: int | None, max_pixels: int) -> InvalidImage:
     if width and height:
         return _invalid("bomb", width=width, height=height, max_pixels=max_pixels)
@@ -365,14 +378,13 @@ def check_image(path: Path, rules: IntakeRules) -> ImageInfo:
     except OSError as exc:  # unreadable file (permissions, vanished temp file)
         log.warning("cannot read %s: %s", path, exc)
         raise _invalid("corrupt") from exc
-    if header is None:
-        raise _invalid("corrupt")
-    if header.sof in _LOSSLESS_SOF or header.sof in _ARITHMETIC_SOF:
-        raise _invalid("unsupported_jpeg", sof=f"SOF{header.sof - 0xC0}")
-    if header.width * header.height > rules.max_pixels:
-        raise _bomb(header.width, header.height, rules.max_pixels)
-    if header.animated:
-        raise _invalid("animated")
+    if header is not None:  # an unparseable header is left to Pillow (usually: corrupt)
+        if header.sof in _UNSUPPORTED_SOF:
+            raise _invalid("unsupported_jpeg", sof=f"SOF{header.sof - 0xC0}")
+        if header.width * header.height > rules.max_pixels:
+            raise _bomb(header.width, header.height, rules.max_pixels)
+        if header.animated:
+            raise _invalid("animated")
 
     width, height, fmt = _decode_fully(path, rules, allowed)
     if rules.min_width_px is not None and width < rules.min_width_px:
@@ -389,34 +401,32 @@ def check_image(path: Path, rules: IntakeRules) -> ImageInfo:
 def _decode_fully(path: Path, rules: IntakeRules, allowed: str) -> tuple[int, int, str]:
     """Open with Pillow, check format/frames/pixel cap, verify, reopen and load fully.
     Returns (displayed width px, displayed height px, Pillow format)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data": never fatal
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(path) as im:
-                fmt = im.format or ""
-                w, h = im.size
-                if fmt == "MPO":
-                    raise _invalid("format", actual="MPO", allowed=allowed)
-                if fmt not in rules.formats:
-                    raise _invalid("format", actual=fmt, allowed=allowed)
-                if w * h > rules.max_pixels:
-                    raise _bomb(w, h, rules.max_pixels)
-                frames = getattr(im, "n_frames", 1)
-                if frames > 1 or getattr(im, "is_animated", False):
-                    raise _invalid("animated", frames=frames)
-                im.verify()
-            with Image.open(path) as im:
-                im.load()
-                orientation = read_orientation(im)
-        except InvalidImage:
-            raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise _bomb(None, None, rules.max_pixels) from exc
-        except (UnidentifiedImageError, ValueError, OSError, SyntaxError, EOFError,
-                struct.error, IndexError, TypeError, KeyError, MemoryError) as exc:
-            log.info("refused %s as corrupt: %r", path, exc)
-            raise _invalid("corrupt") from exc
+    _guard_pillow()
+    try:
+        with Image.open(path) as im:
+            fmt = im.format or ""
+            w, h = im.size
+            if fmt == "MPO":
+                raise _invalid("format", actual="MPO", allowed=allowed)
+            if fmt not in rules.formats:
+                raise _invalid("format", actual=fmt, allowed=allowed)
+            if w * h > rules.max_pixels:
+                raise _bomb(w, h, rules.max_pixels)
+            frames = getattr(im, "n_frames", 1)
+            if frames > 1 or getattr(im, "is_animated", False):
+                raise _invalid("animated", frames=frames)
+            im.verify()
+        with Image.open(path) as im:
+            im.load()
+            orientation = read_orientation(im)
+    except InvalidImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb(None, None, rules.max_pixels) from exc
+    except (UnidentifiedImageError, ValueError, OSError, SyntaxError, EOFError,
+            struct.error, IndexError, TypeError, KeyError, MemoryError) as exc:
+        log.info("refused %s as corrupt: %r", path, exc)
+        raise _invalid("corrupt") from exc
     if orientation in (5, 6, 7, 8):
         w, h = h, w
     return w, h, fmt
@@ -443,11 +453,9 @@ def read_orientation(im: Image.Image) -> int:
     if not raw or not isinstance(raw, (bytes, bytearray)):
         return 1
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Corrupt EXIF data": handled below
-            exif = Image.Exif()
-            exif.load(bytes(raw))
-            value = exif.get(0x0112)
+        exif = Image.Exif()
+        exif.load(bytes(raw))  # may warn "Corrupt EXIF data" (UserWarning): harmless
+        value = exif.get(0x0112)
     except Exception as exc:  # noqa: BLE001 - any parse failure means "no orientation"
         log.info("unreadable EXIF ignored: %r", exc)
         return 1
@@ -553,26 +561,24 @@ def load_normalised(path: Path, *, draft_size: tuple[int, int] | None = None) ->
     Call after `check_image`. Raises `InvalidImage('corrupt')` if the file cannot be
     decoded after all.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data": never fatal
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(path) as im:
-                orientation = read_orientation(im)
-                if draft_size is not None and im.format in ("JPEG", "MPO"):
-                    dw, dh = draft_size
-                    if orientation in (5, 6, 7, 8):
-                        dw, dh = dh, dw
-                    im.draft(None, (dw, dh))
-                im.load()
-                if im.format == "PNG" and orientation == 1:
-                    orientation = read_orientation(im)  # eXIf after IDAT is seen on load
-                return normalise(im, orientation=orientation)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise _invalid("bomb", max_pixels=Image.MAX_IMAGE_PIXELS) from exc
-        except (UnidentifiedImageError, ValueError, OSError, SyntaxError, EOFError,
-                struct.error, IndexError) as exc:
-            raise _invalid("corrupt") from exc
+    _guard_pillow()
+    try:
+        with Image.open(path) as im:
+            orientation = read_orientation(im)
+            if draft_size is not None and im.format in ("JPEG", "MPO"):
+                dw, dh = draft_size
+                if orientation in (5, 6, 7, 8):
+                    dw, dh = dh, dw
+                im.draft(None, (dw, dh))
+            im.load()
+            if im.format == "PNG" and orientation == 1:
+                orientation = read_orientation(im)  # eXIf after IDAT is seen on load
+            return normalise(im, orientation=orientation)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _invalid("bomb", max_pixels=Image.MAX_IMAGE_PIXELS) from exc
+    except (UnidentifiedImageError, ValueError, OSError, SyntaxError, EOFError,
+            struct.error, IndexError) as exc:
+        raise _invalid("corrupt") from exc
 
 
 # ------------------------------------------------------------------ encoding

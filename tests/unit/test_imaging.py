@@ -197,14 +197,30 @@ def test_apng_refused_as_animated(corpus):
     assert "动图" in message_for(err)
 
 
-@pytest.mark.parametrize(("name", "sof"), [("arithmetic_coded.jpg", "SOF9"),
-                                           ("lossless_sof3.jpg", "SOF3")])
-def test_unusual_jpeg_coding_refused(corpus, name, sof):
-    """Decision: arithmetic and lossless JPEGs are refused even where Pillow decodes them
-    (browsers cannot show the original that gets published)."""
-    err = refusal(corpus / name, CONTENT)
-    assert (err.code, err.reason, err.params["sof"]) == ("unsupported_jpeg", "format", sof)
+def test_lossless_jpeg_refused(corpus):
+    err = refusal(corpus / "lossless_sof3.jpg", CONTENT)
+    assert (err.code, err.reason, err.params["sof"]) == ("unsupported_jpeg", "format", "SOF3")
     assert "重新导出为标准 JPG" in message_for(err)
+
+
+def test_arithmetic_jpeg_accepted_when_decodable(corpus):
+    """Decision: arithmetic coding (SOF9) is accepted because the deployed decoder reads it
+    in full; its derivatives are baseline JPEGs like every other."""
+    path = corpus / "arithmetic_coded.jpg"
+    assert check_image(path, CONTENT).width_px == 227
+    out = io.BytesIO()
+    save_jpeg(load_normalised(path), out)
+    assert [m for m, _ in jpeg_segments(out.getvalue()) if 0xC0 <= m <= 0xCF and m != 0xC4] \
+        == [0xC0]
+
+
+def test_hierarchical_jpeg_refused(tmp_path):
+    """A SOF5 (hierarchical) frame header: refused by name before any decoding."""
+    data = poster_bytes(make_poster((64, 64)))
+    sof = data.index(b"\xff\xc0")
+    path = write(tmp_path, "sof5.jpg", data[:sof] + b"\xff\xc5" + data[sof + 2:])
+    err = refusal(path, CONTENT)
+    assert (err.code, err.params["sof"]) == ("unsupported_jpeg", "SOF5")
 
 
 @pytest.mark.parametrize("name", [
@@ -380,7 +396,8 @@ def test_invalid_orientation_values_mean_upright(corpus, value):
 def test_broken_exif_never_refuses_a_good_image(tmp_path):
     """PITFALLS.md #5: garbage in APP1 Exif is ignored, the picture is accepted."""
     good = poster_bytes(make_poster((400, 300), seed=9))
-    broken = b"\xff\xe1" + struct.pack(">H", 2 + 6 + 12) + b"Exif\0\0" + b"MM\0*\0\0\0\x08\xff\xff\xff\xff"
+    tiff = b"MM\0*\0\0\0\x08\xff\xff\xff\xff"  # IFD0 claims 65535 entries, holds none
+    broken = b"\xff\xe1" + struct.pack(">H", 2 + 6 + len(tiff)) + b"Exif\0\0" + tiff
     path = write(tmp_path, "broken_exif.jpg", good[:2] + broken + good[2:])
     assert check_image(path, CONTENT).width_px == 400
     assert load_normalised(path).size == (400, 300)
@@ -659,3 +676,14 @@ def test_png_chunk_crc_damage_after_header(tmp_path):
     crc_at = idat + 4 + length
     data[crc_at:crc_at + 4] = struct.pack(">I", zlib.crc32(b"nope") & 0xFFFFFFFF)
     assert outcome(write(tmp_path, "crc.png", bytes(data)), CONTENT) == "corrupt"
+
+
+def test_stray_bytes_between_jpeg_segments_tolerated(tmp_path):
+    """libjpeg skips extraneous bytes before a marker; so does the header parser, so the
+    pixel cap and SOF checks still see the frame header."""
+    data = poster_bytes(make_poster((400, 300), seed=1))
+    after_app0 = 4 + struct.unpack(">H", data[4:6])[0]
+    path = write(tmp_path, "stray.jpg", data[:after_app0] + b"\x00\x12\x34" + data[after_app0:])
+    assert check_image(path, CONTENT).width_px == 400
+    err = refusal(path, IntakeRules.content_only(100_000))
+    assert err.params == {"width": 400, "height": 300, "max_pixels": 100_000}

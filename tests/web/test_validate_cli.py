@@ -58,7 +58,8 @@ def test_rejection_line_names_rule_and_value(runner, shared_dir):
     code, lines = run_validate(runner, "--content-only", narrow, webp)
     assert code == 1
     assert lines[str(narrow)][0] == "ok"
-    assert lines[str(webp)] == ["rejected", "format", "图片格式仅支持 JPG、PNG（当前文件实际为 WebP 格式）"]
+    assert lines[str(webp)] == ["rejected", "format",
+                                "图片格式仅支持 JPG、PNG（当前文件实际为 WebP 格式）"]
 
 
 def test_uses_newest_contest_rules(runner, session, tmp_path):

@@ -22,4 +22,16 @@ bp.register_blueprint(results_bp, url_prefix="/results")
 
 @bp.route("/")
 def home():  # noqa: ANN201
-    return render_template("admin/home.html")
+    """Editors' dashboard: the current contest's deadline, entries per track and status,
+    participating units, and a link to each area."""
+    from contest import participation
+    from contest.db import get_session
+    from contest.entries import current_contest, is_open
+
+    session = get_session()
+    contest = current_contest(session)
+    if contest is None:
+        return render_template("admin/home.html", contest=None)
+    return render_template("admin/home.html", contest=contest, is_open=is_open(contest),
+                           status_counts=participation.status_counts(session, contest),
+                           stats=participation.participation_stats(session, contest))

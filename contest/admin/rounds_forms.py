@@ -282,10 +282,10 @@ class RedactionForm(BaseForm):
         InputRequired(message="请填写上边距"), NumberRange(min=0, max=100,
                                                           message="上边距须在0到100之间")])
     w = DecimalField("宽度 %", places=None, validators=[
-        InputRequired(message="请填写宽度"), NumberRange(min=0.1, max=100,
+        InputRequired(message="请填写宽度"), NumberRange(min=Decimal("0.1"), max=100,
                                                         message="宽度须在0.1到100之间")])
     h = DecimalField("高度 %", places=None, validators=[
-        InputRequired(message="请填写高度"), NumberRange(min=0.1, max=100,
+        InputRequired(message="请填写高度"), NumberRange(min=Decimal("0.1"), max=100,
                                                         message="高度须在0.1到100之间")])
     submit = SubmitField("遮挡此区域")
 

@@ -632,4 +632,6 @@ def _resize_long_edge(img: Image.Image, long_edge_px: int) -> Image.Image:
     w, h = img.size
     scale = long_edge_px / max(w, h)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # reducing_gap=2.0: a box reduce first, then Lanczos over >= 2x the target; about half
+    # the time of plain Lanczos on an A2 poster, with no visible difference at these sizes
+    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)

@@ -393,6 +393,7 @@ def test_invalid_orientation_values_mean_upright(corpus, value):
     assert np.array_equal(np.asarray(load_normalised(path)), raw)
 
 
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")  # Pillow says so; we go on
 def test_broken_exif_never_refuses_a_good_image(tmp_path):
     """PITFALLS.md #5: garbage in APP1 Exif is ignored, the picture is accepted."""
     good = poster_bytes(make_poster((400, 300), seed=9))

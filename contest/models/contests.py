@@ -49,14 +49,27 @@ class Contest(Base):
     submissions_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submissions_close_at: Mapped[datetime] = mapped_column(UTCDateTime)
     allowed_formats: Mapped[str] = mapped_column(String(64), default="JPEG,PNG")
-    min_width_px: Mapped[int | None] = mapped_column(Integer, default=2000)
-    min_size_bytes: Mapped[int | None] = mapped_column(Integer, default=2 * MIB)
-    max_size_bytes: Mapped[int | None] = mapped_column(Integer, default=10 * MIB)
+    # No column defaults here: an explicit None ("rule off") must stay None; __init__ fills
+    # in the notice's values only for arguments not given.
+    min_width_px: Mapped[int | None] = mapped_column(Integer)
+    min_size_bytes: Mapped[int | None] = mapped_column(Integer)
+    max_size_bytes: Mapped[int | None] = mapped_column(Integer)
     max_statement_chars: Mapped[int] = mapped_column(Integer, default=300)
     max_entries_per_unit_per_track: Mapped[int] = mapped_column(Integer, default=3)
     exclude_same_city_jurors: Mapped[bool] = mapped_column(Boolean, default=False)
     is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    NOTICE_DEFAULTS = {  # RULES.md, attachment 2 of the notice
+        "min_width_px": 2000,
+        "min_size_bytes": 2 * MIB,
+        "max_size_bytes": 10 * MIB,
+    }
+
+    def __init__(self, **kwargs: object) -> None:
+        for key, value in self.NOTICE_DEFAULTS.items():
+            kwargs.setdefault(key, value)
+        super().__init__(**kwargs)
 
     tracks: Mapped[list[Track]] = relationship(back_populates="contest",
                                                order_by="Track.id")

@@ -55,3 +55,20 @@ def test_postgresql_migrations_match_models(tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_contest_rules_default_to_the_notice_and_none_switches_a_rule_off(session):
+    from datetime import datetime, timezone
+
+    from contest.models import MIB, Contest
+
+    close = datetime(2024, 5, 12, 15, 59, tzinfo=timezone.utc)
+    default = Contest(name="a", year=2024, submissions_close_at=close)
+    off = Contest(name="b", year=2024, submissions_close_at=close, min_width_px=None,
+                  min_size_bytes=None, max_size_bytes=None)
+    session.add_all([default, off])
+    session.commit()
+    session.expire_all()
+    assert (default.min_width_px, default.min_size_bytes, default.max_size_bytes) == (
+        2000, 2 * MIB, 10 * MIB)
+    assert (off.min_width_px, off.min_size_bytes, off.max_size_bytes) == (None, None, None)

@@ -133,6 +133,11 @@ class DemoEntry:
 
 VET, LLL = TrackKind.vet_week, TrackKind.lifelong_week
 
+# Each poster that is not a deliberate duplicate case uses its own (photo, layout) pair: the
+# two deliberate cases below are the only copy and the only template pair. With five photos
+# for eleven posters, posters that share a photo in another layout may still be queued as
+# "similar" (one photo used twice), which is for editors to judge, as in a real contest.
+
 DEMO_ENTRIES: tuple[DemoEntry, ...] = (
     DemoEntry("山西工程科技职业大学", VET, "匠心筑梦 技能报国", "Craftsmanship builds dreams",
               ("以航天工匠为榜样，在实训车间里锤炼本领。", "技能成才，强国有我。"),
@@ -168,9 +173,9 @@ DEMO_ENTRIES: tuple[DemoEntry, ...] = (
     DemoEntry("长治职业技术学院", VET, "航天精神 工匠传承", "Aerospace craftsmanship",
               ("严谨、精细、协作、创新，", "让工匠精神代代相传。"),
               "冯博、吴倩", "郭海军",
-              "以发射塔夜景为背景，突出航天精神与职业教育的契合，构图上采用全幅照片与暗色渐变。",
+              "以发射塔夜景为主体，突出航天精神与职业教育的契合，构图上采用中国红底色与白色相框。",
               ("5月6日", "学校数控实训基地", "数控技术专业学生", "技能大师进校园"),
-              "rocket.jpg", "overlay", seed=16),
+              "rocket.jpg", "framed", seed=16, colour=(120, 24, 32)),
     DemoEntry("运城职业技术大学", VET, "每一份手艺都值得尊重", "Every craft deserves respect",
               ("从一杯咖啡到一桌好菜，", "服务的温度来自手艺的精度。"),
               "杨帆", "韩冬梅",
@@ -213,9 +218,9 @@ DEMO_ENTRIES: tuple[DemoEntry, ...] = (
     DemoEntry("山西工程科技职业大学", LLL, "书香校园 终身成长", "Reading for life",
               ("暂存的作品：请补充后提交。",),
               "王晓峰", "张建华",
-              "（暂存中）以深空图片表达阅读带来的广阔视野。",
+              "（暂存中）以一杯咖啡的宁静画面表达阅读带来的成长。",
               ("5月11日", "学校图书馆", "读书社成员", "读书月活动"),
-              "hubble_deep_field.jpg", "framed", seed=21, submit=False),
+              "coffee.jpg", "overlay", seed=21, submit=False),
 )
 
 

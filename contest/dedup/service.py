@@ -49,8 +49,8 @@ from sqlalchemy.orm import Session
 
 from contest.dedup import engine as dedup_engine
 from contest.errors import ContestError, DuplicateRefused
-from contest.models import (DEDUP_KIND_ORDER, DedupKind, DuplicateFlag, Entry, EntryFile,
-                            EntryStatus, FileKind, FlagStatus, ImageFingerprint,
+from contest.models import (DEDUP_KIND_ORDER, Contest, DedupKind, DuplicateFlag, Entry,
+                            EntryFile, EntryStatus, FileKind, FlagStatus, ImageFingerprint,
                             ReferenceImage, User, log_event)
 from contest.timeutil import utcnow
 
@@ -83,6 +83,7 @@ def fingerprint_row(fp: dedup_engine.Fingerprint, *, entry_file: EntryFile | Non
     return ImageFingerprint(entry_file=entry_file, reference_image=reference_image,
                             sha256=fp.sha256, phash=phash_hex(fp.phash),
                             content_phash=phash_hex(fp.content_phash),
+                            index_hashes=index_hashes_bytes(fp),
                             algo_version=dedup_engine.ALGO_VERSION, features=fp.to_bytes(),
                             low_variance=bool(fp.low_variance))
 
@@ -98,28 +99,19 @@ def fingerprint_image(image: Image.Image, sha256: str) -> dedup_engine.Fingerpri
 # ------------------------------------------------------------------------ search index
 
 @dataclass
-class _Segment:
-    """One block of stored fingerprints: row ids and two `engine.HashIndex`es over the same
-    rows (whole-image pHash, margins-trimmed pHash)."""
-
-    ids: np.ndarray
-    phash: Any
-    content: Any
-
-
-@dataclass
 class _IndexState:
-    """The in-process search index of one database: every fingerprint's id and hashes.
+    """The in-process search index of one database: `engine.CandidateIndex` segments over
+    every fingerprint of the current algorithm version (id + `index_hashes`).
 
-    `key` = (row count, max id, newest created_at) of `image_fingerprints` when the index
-    was read. Rows are only ever inserted or deleted, never updated (rehash replaces rows),
-    so new rows raise max id and a deletion lowers the count. New rows are read alone and
-    appended as a small segment (no O(n) rebuild per submission); anything else, or more
-    than MAX_SEGMENTS segments, rebuilds. `created_at` also catches SQLite reusing the id
-    of a rolled-back row (a refused upload)."""
+    `key` = (row count, max id, newest created_at) of those rows when the index was read.
+    Rows are only ever inserted or deleted, never updated (rehash replaces rows), so new
+    rows raise max id and a deletion lowers the count. New rows are read alone and appended
+    as a small segment (no O(n) copy per submission); anything else, or more than
+    MAX_SEGMENTS segments, rebuilds one segment. `created_at` also catches SQLite reusing
+    the id of a rolled-back row (a refused upload)."""
 
     key: tuple[int, int, Any] | None = None
-    segments: list[_Segment] = field(default_factory=list)
+    segments: list[Any] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     rebuilds: int = 0
     appends: int = 0
@@ -136,12 +128,17 @@ class _IndexState:
         """The whole-image pHash of every indexed row (uint64), in index order."""
         if not self.segments:
             return np.empty(0, dtype=np.uint64)
-        return np.concatenate([seg.phash.hashes for seg in self.segments])
+        return np.concatenate([seg.rows[:, 0] for seg in self.segments])
 
 
 MAX_SEGMENTS = 16
 _INDEXES: weakref.WeakKeyDictionary[Engine, _IndexState] = weakref.WeakKeyDictionary()
 _INDEXES_LOCK = threading.Lock()
+
+
+def index_hashes_bytes(fp: Any) -> bytes:
+    """`engine.index_row(fp)` as little-endian bytes for `ImageFingerprint.index_hashes`."""
+    return np.ascontiguousarray(dedup_engine.index_row(fp), dtype="<u8").tobytes()
 
 
 def _state_for(session: Session) -> _IndexState:
@@ -154,64 +151,55 @@ def _state_for(session: Session) -> _IndexState:
         return state
 
 
-def _segment(rows: list[Any]) -> _Segment:
+def _segment(rows: list[Any]) -> Any:
     ids = np.array([r[0] for r in rows], dtype=np.int64)
-    phash = phash_array(r[1] for r in rows)
-    content = phash_array(r[2] for r in rows)
-    return _Segment(ids=ids, phash=dedup_engine.HashIndex(ids, phash),
-                    content=dedup_engine.HashIndex(ids, content))
-
-
-_INDEX_COLUMNS = (ImageFingerprint.id, ImageFingerprint.phash, ImageFingerprint.content_phash)
+    hashes = np.frombuffer(b"".join(r[1] for r in rows), dtype="<u8").astype(np.uint64)
+    return dedup_engine.CandidateIndex(ids, hashes.reshape(len(rows), -1))
 
 
 def hash_index(session: Session) -> _IndexState:
-    """The search index over every stored fingerprint visible to `session`, brought up to
-    date with one aggregate query (count, max id, newest created_at); new rows are read
-    incrementally, anything else rebuilds. Thread-safe; one index per database engine."""
+    """The search index over every stored fingerprint of the engine's algorithm version
+    visible to `session`, brought up to date with one aggregate query (count, max id,
+    newest created_at); new rows are read incrementally, anything else rebuilds.
+    Thread-safe; one index per database engine."""
     state = _state_for(session)
+    current = ImageFingerprint.algo_version == dedup_engine.ALGO_VERSION
     key = tuple(session.execute(select(func.count(ImageFingerprint.id),
                                        func.max(ImageFingerprint.id),
-                                       func.max(ImageFingerprint.created_at))).one())
+                                       func.max(ImageFingerprint.created_at))
+                                .where(current)).one())
     key = (int(key[0]), int(key[1] or 0), key[2])
+    columns = (ImageFingerprint.id, ImageFingerprint.index_hashes)
     with state.lock:
         if state.key == key:
             return state
         if (state.key is not None and key[1] > state.key[1]
                 and len(state.segments) < MAX_SEGMENTS):
-            rows = session.execute(select(*_INDEX_COLUMNS)
-                                   .where(ImageFingerprint.id > state.key[1])
+            rows = session.execute(select(*columns).where(current,
+                                                          ImageFingerprint.id > state.key[1])
                                    .order_by(ImageFingerprint.id)).all()
             if state.key[0] + len(rows) == key[0]:
                 state.segments.append(_segment(rows))
                 state.key = key
                 state.appends += 1
                 return state
-        rows = session.execute(select(*_INDEX_COLUMNS).order_by(ImageFingerprint.id)).all()
+        rows = session.execute(select(*columns).where(current)
+                               .order_by(ImageFingerprint.id)).all()
         state.segments = [_segment(rows)] if rows else []
         state.key = key
         state.rebuilds += 1
         return state
 
 
-def candidate_distances(state: _IndexState, fp: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, bits) of every indexed fingerprint: `bits` is the smallest Hamming distance
-    between any of `fp`'s two global hashes and any of the row's two (whole image, margins
-    trimmed: borders and padding move only the first), computed with XOR + popcount over
-    the whole arrays, no Python loop over rows."""
-    if not state.segments:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint8)
-    queries = (int(fp.phash), int(getattr(fp, "content_phash", fp.phash)))
-    bits = []
+def candidates(state: _IndexState, fp: Any) -> dict[int, int]:
+    """{fingerprint id: candidate distance in bits} of every indexed fingerprint the
+    engine's `CandidateIndex` proposes for `fp` (global hashes, crop windows, rotations:
+    vectorised XOR + popcount over all rows, no Python loop over rows)."""
+    found: dict[int, int] = {}
     for seg in state.segments:
-        bits.append(np.minimum.reduce([index.distances(h) for index in (seg.phash, seg.content)
-                                       for h in queries]))
-    return state.ids, np.concatenate(bits)
-
-
-def candidate_max_distance() -> int:
-    """Hamming radius (bits of 64) of the candidate search: the engine's own radius."""
-    return int(getattr(dedup_engine.CandidateIndex, "HASH_RADIUS", 14))
+        for fid, bits in seg.candidates(fp):
+            found[int(fid)] = min(int(bits), found.get(int(fid), 99))
+    return found
 
 
 def reset_index_cache() -> None:
@@ -250,9 +238,8 @@ def find_matches(session: Session, fp: dedup_engine.Fingerprint, *, contest_id: 
     """Every stored image that `fp` matches, strongest first (exact, duplicate, similar;
     then by pHash distance).
 
-    Candidates: one vectorised distance computation over all stored fingerprints
-    (`candidate_distances`, radius `candidate_max_distance()` bits) plus the rows with the
-    same SHA-256; then only
+    Candidates: what the engine's `CandidateIndex` proposes among all stored fingerprints
+    (`candidates`: one vectorised pass) plus the rows with the same SHA-256; then only
     counterparts in scope (module docstring): the current original of another, non-
     withdrawn entry (`exclude_entry_id`: the entry whose image this is), entries of
     another contest than `contest_id` only when submitted or disqualified, every reference
@@ -260,9 +247,7 @@ def find_matches(session: Session, fp: dedup_engine.Fingerprint, *, contest_id: 
     verified with `engine.compare`; pairs it calls nothing are dropped. `verdicts`: a cache
     {(fingerprint id, created_at): PairVerdict} read and filled (see `precompute`).
     """
-    ids_all, bits = candidate_distances(hash_index(session), fp)
-    close = np.flatnonzero(bits <= candidate_max_distance())
-    hits = {int(ids_all[i]): int(bits[i]) for i in close}
+    hits = candidates(hash_index(session), fp)
     same_bytes = session.scalars(select(ImageFingerprint.id)
                                  .where(ImageFingerprint.sha256 == fp.sha256)).all()
     for fid in same_bytes:
@@ -462,16 +447,9 @@ def sync_flags(session: Session, entry: Entry, entry_file: EntryFile, matches: l
                 setattr(flag, name, value)
             updated += 1
             continue
-        new = DuplicateFlag(contest_id=entry.contest_id, entry_a_id=a_id, entry_b_id=b_id,
-                            reference_image_id=m.reference_image.id if m.reference_image
-                            else None, status=FlagStatus.open, **values)
-        try:
-            with session.begin_nested():
-                session.add(new)
-        except IntegrityError:  # a concurrent submission created the same pair
-            session.expire_all()
-            continue
-        added += 1
+        added += _insert_flag(session, contest_id=entry.contest_id, entry_a_id=a_id,
+                              entry_b_id=b_id, reference_image_id=m.reference_image.id
+                              if m.reference_image else None, **values)
     removed = 0
     for key, flag in by_counterpart.items():
         if key in seen or flag.status != FlagStatus.open:
@@ -482,6 +460,69 @@ def sync_flags(session: Session, entry: Entry, entry_file: EntryFile, matches: l
         removed += 1
     session.flush()
     return added, updated, removed
+
+
+def _insert_flag(session: Session, **values: Any) -> int:
+    """Add an open flag in a savepoint; 0 if a concurrent transaction added the same pair
+    first (the unique constraint), else 1."""
+    try:
+        with session.begin_nested():
+            session.add(DuplicateFlag(status=FlagStatus.open, **values))
+    except IntegrityError:
+        return 0
+    return 1
+
+
+def flag_reference_matches(session: Session, reference: ReferenceImage,
+                           fp: dedup_engine.Fingerprint) -> int:
+    """Flag the stored entries that match a newly added reference image: the current
+    original of every non-withdrawn entry of a contest that is not archived (drafts too;
+    the queue shows them once submitted). Verified like a new entry image against the
+    library (`compare(entry, reference)`). Decided pairs stay as they are. Returns the
+    number of flags added. Flushes."""
+    hits = candidates(hash_index(session), fp)
+    for fid in session.scalars(select(ImageFingerprint.id)
+                               .where(ImageFingerprint.sha256 == fp.sha256)):
+        hits.setdefault(int(fid), 0)
+    if not hits:
+        return 0
+    ids = list(hits)
+    rows = []
+    for start in range(0, len(ids), 500):
+        rows += session.execute(
+            select(ImageFingerprint, EntryFile, Entry)
+            .join(EntryFile, EntryFile.id == ImageFingerprint.entry_file_id)
+            .join(Entry, Entry.id == EntryFile.entry_id)
+            .join(Contest, Contest.id == Entry.contest_id)
+            .where(ImageFingerprint.id.in_(ids[start:start + 500]),
+                   EntryFile.is_current.is_(True), EntryFile.kind == FileKind.original,
+                   Entry.status != EntryStatus.withdrawn, Contest.is_archived.is_(False))
+        ).all()
+    added = 0
+    for row_fp, entry_file, entry in rows:
+        try:
+            stored = dedup_engine.Fingerprint.from_bytes(row_fp.features)
+        except ValueError:
+            continue
+        verdict = dedup_engine.compare(stored, fp)
+        if verdict.kind is None:
+            continue
+        values = dict(kind=DedupKind(verdict.kind),
+                      scores={k: round(float(v), 4) for k, v in verdict.scores.items()},
+                      distance_bits=_distance(stored.phash, fp.phash),
+                      file_a_id=entry_file.id, file_b_id=None)
+        flag = session.scalar(select(DuplicateFlag).where(
+            DuplicateFlag.entry_a_id == entry.id,
+            DuplicateFlag.reference_image_id == reference.id))
+        if flag is not None:
+            if flag.status == FlagStatus.open:
+                for name, value in values.items():
+                    setattr(flag, name, value)
+            continue
+        added += _insert_flag(session, contest_id=entry.contest_id, entry_a_id=entry.id,
+                              entry_b_id=None, reference_image_id=reference.id, **values)
+    session.flush()
+    return added
 
 
 # ------------------------------------------------------------------------ editors' queue
@@ -764,12 +805,13 @@ def rehash(session: Session, load_image: Callable[[str], Image.Image], *,
 class ReferenceResult:
     """What happened to one file given to `add_reference`: `status` is 'added',
     'exists' (same bytes already in the library: a no-op) or 'refused' (`error` says
-    why). `reference`: the new or existing row."""
+    why). `reference`: the new or existing row. `flagged`: stored entries it matched."""
 
     path: str
     status: str
     reference: ReferenceImage | None = None
     error: ContestError | None = None
+    flagged: int = 0
 
 
 def add_reference(session: Session, path: Path, *, label: str, original_filename: str | None,
@@ -782,7 +824,9 @@ def add_reference(session: Session, path: Path, *, label: str, original_filename
     `IntakeRules.content_only`: JPG/PNG by content, not corrupt, one frame, at most
     `max_pixels` px), without the width and size rules. The original bytes are stored
     unchanged under their content address, plus preview and thumb JPEGs (long edges in
-    px). Bytes already in the library (same SHA-256) are a no-op ('exists'). Never raises
+    px). Stored entries of open contests that match it are flagged for editors
+    (`flag_reference_matches`). Bytes already in the library (same SHA-256) are a no-op
+    ('exists'). Never raises
     for a bad file: returns status 'refused' with the `InvalidImage`; storage errors
     (OSError) propagate.
     """
@@ -819,6 +863,7 @@ def add_reference(session: Session, path: Path, *, label: str, original_filename
         fp = fingerprint_image(prepared.image, info.sha256)
         session.add(fingerprint_row(fp, reference_image=ref))
         session.flush()
+        flagged = flag_reference_matches(session, ref, fp)
     except BaseException:
         # the caller rolls back; remove what this call stored (the original only if it was
         # new here, so an entry's file with the same bytes is never touched)
@@ -830,7 +875,7 @@ def add_reference(session: Session, path: Path, *, label: str, original_filename
             except OSError:
                 log.warning("could not remove %s after a failed reference import", key)
         raise
-    return ReferenceResult(str(path), "added", reference=ref)
+    return ReferenceResult(str(path), "added", reference=ref, flagged=flagged)
 
 
 def reference_labels(session: Session) -> list[tuple[str, int]]:

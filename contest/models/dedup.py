@@ -87,7 +87,9 @@ class ImageFingerprint(Base):
     `phash`: the global 64-bit perceptual hash as 16 lowercase hex characters (text, because
     a signed BIGINT cannot hold an unsigned 64-bit value on PostgreSQL); `content_phash`:
     the same hash of the image with uniform margins trimmed (borders, padding), searched
-    alongside. `features`: the
+    alongside. `index_hashes`: every 64-bit hash the engine's candidate search keeps for
+    the image (`engine.index_row`: whole, trimmed, crop windows; little-endian uint64), so
+    the in-process index is built without loading `features`. `features`: the
     engine's serialised `Fingerprint` (`to_bytes()`), loaded only for verified candidates.
     `algo_version`: `contest.dedup.engine.ALGO_VERSION` that produced the row; rows of another
     version are recomputed by `flask dedup-rehash`, which replaces rows rather than
@@ -113,6 +115,7 @@ class ImageFingerprint(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     phash: Mapped[str] = mapped_column(String(16))
     content_phash: Mapped[str] = mapped_column(String(16))
+    index_hashes: Mapped[bytes] = mapped_column(LargeBinary)
     algo_version: Mapped[str] = mapped_column(String(32))
     features: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     low_variance: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -79,9 +79,25 @@ def app_config(tmp_path: Path) -> dict:
     return make_test_config(tmp_path)
 
 
+def _own_context_per_request(application):  # noqa: ANN001, ANN202
+    """Serve each test-client request in an empty `contextvars.Context`, as a real server
+    thread does. Otherwise a request made while the `session` fixture holds an app context
+    reuses that context: `g` (Flask-Login's current user, the request's database session)
+    would leak from one request into the next, and teardown would never close it."""
+    import contextvars
+
+    inner = application.wsgi_app
+
+    def wsgi_app(environ, start_response):  # noqa: ANN001, ANN202
+        return contextvars.Context().run(inner, environ, start_response)
+
+    application.wsgi_app = wsgi_app
+
+
 @pytest.fixture
 def app(app_config: dict, _pg_schema):  # noqa: ANN001, ANN201
     application = create_app(app_config)
+    _own_context_per_request(application)
     if _pg_schema is not None:
         _truncate(_pg_schema)
     else:

@@ -115,8 +115,11 @@ class EntryData:
 
     @classmethod
     def from_entry(cls, entry: Entry) -> EntryData:
-        """The stored values of `entry`."""
-        return cls(**{f.name: getattr(entry, f.name) for f in fields(cls)})
+        """The stored values of `entry`; `ai_use` is None unless `ai_use_declared`."""
+        data = cls(**{f.name: getattr(entry, f.name) for f in fields(cls)})
+        if not ai_use_declared(entry):
+            data.ai_use = None
+        return data
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> EntryData:
@@ -141,6 +144,15 @@ class EntryData:
         for name in (*TEXT_FIELDS, "content_reviewer"):
             kw[name] = clean_text(kw[name])
         return EntryData(**kw)
+
+
+def ai_use_declared(entry: Entry) -> bool:
+    """Whether `entry.ai_use` is an answer the entrant gave. The column always holds a value
+    (default 'none'), so a draft saved before the entrant chose would otherwise look
+    declared: the stored value counts once the entry has been submitted (the form required
+    the choice then) or when it differs from the default."""
+    return entry.submitted_at is not None or (entry.ai_use is not None
+                                              and entry.ai_use != AIUse.none)
 
 
 def parse_ai_use(value: Any) -> AIUse | None:
@@ -327,10 +339,13 @@ def update_entry(session: Session, entry: Entry, data: EntryData, *,
     return entry
 
 
-def submission_problems(session: Session, entry: Entry, *, now: datetime | None = None,
+def submission_problems(session: Session, entry: Entry, *, data: EntryData | None = None,
+                        now: datetime | None = None,
                         enforce_deadline: bool = True) -> list[ContestError]:
     """Every reason `entry` cannot be submitted now, in display order: deadline (and
-    opening time), the field rules of `rule_problems`, the quota. Empty when it can."""
+    opening time), the field rules of `rule_problems` on `data` (what the entrant has just
+    sent, already saved on `entry`; default: the stored values, see `ai_use_declared`), the
+    quota. Empty when it can."""
     problems: list[ContestError] = []
     contest = entry.contest
     now = as_utc(now or utcnow())
@@ -340,7 +355,8 @@ def submission_problems(session: Session, entry: Entry, *, now: datetime | None 
                                         action="提交"))
         elif contest.submissions_open_at and now < as_utc(contest.submissions_open_at):
             problems.append(PhaseClosed("not_open", field="", opens=contest.submissions_open_at))
-    problems += rule_problems(EntryData.from_entry(entry), contest,
+    problems += rule_problems(data if data is not None else EntryData.from_entry(entry),
+                              contest,
                               has_image=entry.current_file(FileKind.original) is not None)
     if entry.status != EntryStatus.submitted:
         quota = _quota_problem(session, entry)
@@ -350,7 +366,8 @@ def submission_problems(session: Session, entry: Entry, *, now: datetime | None 
 
 
 def submit_entry(session: Session, entry: Entry, *, actor: User | None,
-                 now: datetime | None = None, enforce_deadline: bool = True) -> Entry:
+                 data: EntryData | None = None, now: datetime | None = None,
+                 enforce_deadline: bool = True) -> Entry:
     """Submit a draft (or withdrawn) entry: check every rule at once, then hand out its code
     `{prefix}{year}-{NNNN}` (ZJ2024-0001) if it has none; flush.
 
@@ -359,6 +376,8 @@ def submit_entry(session: Session, entry: Entry, *, actor: User | None,
     moment never share a number or overrun the quota (PostgreSQL row lock; SQLite's single
     writer). A code, once given, is kept for life (a withdrawn entry resubmitted keeps it).
 
+    `data`: the fields just sent with the request (form or import row), already applied
+    to `entry`; the declarations are judged on it (see `submission_problems`).
     Raises AlreadySubmitted, InvalidEntry('not_editable') for a disqualified entry,
     RulesBroken with every problem (PhaseClosed, QuotaExceeded and the field rules).
     """
@@ -366,7 +385,8 @@ def submit_entry(session: Session, entry: Entry, *, actor: User | None,
         raise AlreadySubmitted()
     if entry.status not in EDITABLE_STATUSES:
         raise InvalidEntry("not_editable", status=str(entry.status))
-    problems = submission_problems(session, entry, now=now, enforce_deadline=enforce_deadline)
+    problems = submission_problems(session, entry, data=data, now=now,
+                                   enforce_deadline=enforce_deadline)
     if problems:
         raise RulesBroken(problems)
     track = entry.track
@@ -516,9 +536,14 @@ def prepare_image(path: Path, *, rules: IntakeRules, storage: LocalStorage,
     from contest import imaging
     from contest import storage as storage_mod
 
+    from contest.dedup import hooks
+
     path = Path(path)
     info = check_image_fully(path, rules)
     image = imaging.load_normalised(path)
+    dedup_prepare = getattr(hooks, "prepare", None)
+    if dedup_prepare is not None:  # fingerprint now, outside the write transaction
+        dedup_prepare(image, info.sha256)
     key = storage_mod.original_key(info.sha256, info.format)
     created = not storage.exists(key)
     derivatives: list[Derivative] = []

@@ -12,8 +12,11 @@ refused form they get the same HTML page as without JavaScript (status 422).
 from __future__ import annotations
 
 import os
+import random
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
                    request, send_file, url_for)
@@ -30,6 +33,8 @@ from contest.roles import require_roles
 from contest.storage import get_storage, receive_upload
 from contest.submit.forms import IMAGE_ACCEPT, EntryForm, ImageForm, WithdrawForm, field_of
 from contest.timeutil import utcnow
+
+T = TypeVar("T")
 
 bp = Blueprint("submit", __name__)
 bp.before_request(require_roles("entrant"))
@@ -124,6 +129,25 @@ def _end_read_transaction() -> None:
     get_session().commit()
 
 
+def _write(work: Callable[[], T], attempts: int = 3) -> T:
+    """Run `work()` and commit. SQLite refuses a write whose transaction began before
+    another writer's commit ("database is locked", PITFALLS.md #13, schools uploading
+    near the deadline); then everything is rolled back and `work` runs again on fresh
+    data, up to `attempts` times. ContestErrors propagate (the caller rolls back)."""
+    session = get_session()
+    for attempt in range(attempts):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except OperationalError as err:
+            session.rollback()
+            if attempt == attempts - 1 or "locked" not in str(err).lower():
+                raise
+            time.sleep(0.05 * (attempt + 1) + random.random() * 0.05)
+    raise AssertionError("unreachable")
+
+
 def _busy_error() -> ContestError:
     return ContestError("busy")
 
@@ -215,22 +239,26 @@ def _save_entry_form(form: EntryForm, *, contest: Contest, track: Track,
             upload.discard()
             return _render_form(form, contest=contest, track=track, entry=entry,
                                 errors=problems, status=422)
-        submit_errors: list[ContestError] = []
-        try:
-            if entry is None:
-                entry = entries.create_draft(session, contest=contest, track=track,
+
+        def write() -> tuple[Entry, list[ContestError]]:
+            if existing_id is None:
+                saved = entries.create_draft(session, contest=contest, track=track,
                                              unit=current_user.unit, data=data,
                                              created_by=current_user)
             else:
-                entries.update_entry(session, entry, data)
+                saved = session.get(Entry, existing_id)
+                entries.update_entry(session, saved, data)
             if upload.prepared is not None:
-                entries.attach_image(session, entry, upload.prepared, actor=current_user)
-            if action == "submit" and entry.status != EntryStatus.submitted:
+                entries.attach_image(session, saved, upload.prepared, actor=current_user)
+            if action == "submit" and saved.status != EntryStatus.submitted:
                 try:
-                    entries.submit_entry(session, entry, actor=current_user)
+                    entries.submit_entry(session, saved, actor=current_user, data=data)
                 except RulesBroken as err:
-                    submit_errors = err.errors
-            session.commit()
+                    return saved, err.errors  # the draft is kept; the submission waits
+            return saved, []
+
+        try:
+            entry, submit_errors = _write(write)
         except (ContestError, OperationalError) as err:
             session.rollback()
             upload.discard()
@@ -292,7 +320,8 @@ def edit_entry(entry_id: int):  # noqa: ANN201
         return redirect(url_for("submit.show_entry", entry_id=entry.id))
     form = EntryForm(obj=entry) if request.method == "GET" else EntryForm()
     if request.method == "GET":
-        form.ai_use.data = entry.ai_use.value if entry.ai_use else None
+        declared = entries.EntryData.from_entry(entry).ai_use
+        form.ai_use.data = declared.value if declared else None
     if form.validate_on_submit():
         return _save_entry_form(form, contest=entry.contest, track=entry.track, entry=entry)
     return _render_form(form, contest=entry.contest, track=entry.track, entry=entry,
@@ -331,8 +360,8 @@ def submit_entry(entry_id: int):  # noqa: ANN201
     session = get_session()
     entry = _own_entry(entry_id)
     try:
-        entries.submit_entry(session, entry, actor=current_user)
-        session.commit()
+        _write(lambda: entries.submit_entry(session, session.get(Entry, entry_id),
+                                            actor=current_user))
     except RulesBroken as err:
         session.rollback()
         for e in err.errors:
@@ -367,8 +396,8 @@ def replace_image(entry_id: int):  # noqa: ANN201
                 errors = list(upload.errors)
             if not errors:
                 try:
-                    entries.attach_image(session, entry, upload.prepared, actor=current_user)
-                    session.commit()
+                    _write(lambda: entries.attach_image(session, session.get(Entry, entry_id),
+                                                        upload.prepared, actor=current_user))
                 except (ContestError, OperationalError) as err:
                     session.rollback()
                     upload.discard()
@@ -401,8 +430,8 @@ def withdraw_entry(entry_id: int):  # noqa: ANN201
             flash("请勾选“我确认撤回该作品”后再点“撤回”。", "error")
         else:
             try:
-                entries.withdraw_entry(session, entry, actor=current_user)
-                session.commit()
+                _write(lambda: entries.withdraw_entry(session, session.get(Entry, entry_id),
+                                                      actor=current_user))
             except (ContestError, OperationalError) as err:
                 session.rollback()
                 flash(message_for(err if isinstance(err, ContestError) else _busy_error()),

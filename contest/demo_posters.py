@@ -172,7 +172,8 @@ def _draw_text_block(img: Image.Image, box: tuple[int, int, int, int], text: Pos
         draw.text((x0, y + 40), footer, font=_font(True, 66, fonts), fill=accent)
 
 
-def _photo_fit(photo: Image.Image, size: tuple[int, int], centering=(0.5, 0.5)) -> Image.Image:  # noqa: ANN001
+def _photo_fit(photo: Image.Image, size: tuple[int, int],
+               centering: tuple[float, float] = (0.5, 0.5)) -> Image.Image:
     return ImageOps.fit(photo, size, Image.Resampling.LANCZOS, centering=centering)
 
 

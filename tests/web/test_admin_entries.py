@@ -16,8 +16,8 @@ from tests import factories
 from tests.conftest import login_client
 
 
-def _entry_with_image(app, session, unit, *, title, track=TrackKind.vet_week, seed=1,  # noqa: ANN001, ANN202
-                      filename="海报.jpg", tmp_path):
+def _entry_with_image(app, session, unit, *, title,  # noqa: ANN001, ANN202
+                      track=TrackKind.vet_week, seed=1, filename="海报.jpg", tmp_path):
     """A submitted entry stored through the entries service (real original, preview, thumb).
     The `arranged` contest switches the width and size rules off, so small posters do."""
     data = factories.poster_bytes(factories.make_poster((320, 416), seed=seed))

@@ -39,7 +39,12 @@ ALGO_VERSION = "phash64+win80+orb+thumb/2"
 # then dominates; the hashes and ORB need no more (bench: same accuracy as full decode).
 DRAFT_MIN_SIDE_PX = 256
 ORB_LONG_EDGE_PX = 448       # ORB runs on the image scaled to this long edge
-ORB_FEATURES = 500           # keypoints kept (strongest FAST corners, spread by ORB's grid)
+ORB_FEATURES = 500           # keypoints kept
+ORB_CANDIDATES = 2500        # keypoints detected before spreading them over the grid
+# Keypoints are spread over a grid of cells, each keeping its strongest ones: left alone, ORB
+# puts ~97 % of its keypoints on text glyphs (the strongest corners), so a crop of a
+# text-heavy poster would have to be aligned on text that template siblings change.
+ORB_GRID = (4, 6)            # columns, rows
 THUMB_LONG_EDGE_PX = 320     # greyscale thumbnail for the aligned region comparison
 THUMB_JPEG_QUALITY = 92
 # Near-blank: standard deviation of the 64x64 greyscale image below this (grey levels 0-255).
@@ -254,9 +259,33 @@ _ORB = None
 def _orb():
     global _ORB
     if _ORB is None:
-        _ORB = cv2.ORB_create(nfeatures=ORB_FEATURES, scaleFactor=1.2, nlevels=8,
+        _ORB = cv2.ORB_create(nfeatures=ORB_CANDIDATES, scaleFactor=1.2, nlevels=8,
                               edgeThreshold=15, patchSize=31, fastThreshold=10)
     return _ORB
+
+
+def spread_keypoints(kps, shape: tuple[int, int]) -> list:
+    """At most ORB_FEATURES of `kps`: each ORB_GRID cell first keeps its strongest
+    ORB_FEATURES / cells keypoints, the budget left over goes to the strongest of the rest."""
+    if len(kps) <= ORB_FEATURES:
+        return list(kps)
+    h, w = shape
+    cols, rows = ORB_GRID
+    pts = np.array([k.pt for k in kps], dtype=np.float32)
+    response = np.array([k.response for k in kps], dtype=np.float32)
+    cell = (np.minimum((pts[:, 1] * rows / h).astype(int), rows - 1) * cols
+            + np.minimum((pts[:, 0] * cols / w).astype(int), cols - 1))
+    order = np.lexsort((-response, cell))                 # by cell, strongest first
+    rank = np.empty(len(kps), dtype=np.int64)
+    starts = np.searchsorted(cell[order], np.arange(cols * rows))
+    rank[order] = np.arange(len(kps)) - starts[cell[order]]
+    quota = ORB_FEATURES // (cols * rows)
+    chosen = rank < quota
+    rest = np.flatnonzero(~chosen)
+    extra = ORB_FEATURES - int(chosen.sum())
+    if extra > 0:
+        chosen[rest[np.argsort(-response[rest], kind="stable")[:extra]]] = True
+    return [kps[i] for i in np.flatnonzero(chosen)]
 
 
 # --- public ------------------------------------------------------------------------------------
@@ -290,7 +319,8 @@ def fingerprint_image(img: Image.Image, sha256: str) -> Fingerprint:
 
     orb_img = _resize_long(grey, ORB_LONG_EDGE_PX)
     hash_img = _resize_long(grey, HASH_LONG_EDGE_PX)
-    kps, desc = _orb().detectAndCompute(orb_img, None)
+    kps, desc = _orb().compute(orb_img, spread_keypoints(_orb().detect(orb_img, None),
+                                                         orb_img.shape))
     if desc is None or not kps:
         pts = np.zeros((0, 2), np.float32)
         desc = np.zeros((0, 32), np.uint8)

@@ -440,7 +440,9 @@ def sync_flags(session: Session, entry: Entry, entry_file: EntryFile, matches: l
             a_id, b_id = _pair(entry.id, m.entry.id)
             file_a, file_b = ((entry_file.id, m.entry_file.id) if a_id == entry.id
                               else (m.entry_file.id, entry_file.id))
-        values = dict(kind=m.kind, scores=m.scores, distance_bits=m.distance_bits,
+        # the engine scored (new image, stored image); the flag's A is the lower entry id
+        scores = m.scores if a_id == entry.id else _swap_sides(m.scores)
+        values = dict(kind=m.kind, scores=scores, distance_bits=m.distance_bits,
                       file_a_id=file_a, file_b_id=file_b)
         if flag is not None:
             for name, value in values.items():
@@ -460,6 +462,23 @@ def sync_flags(session: Session, entry: Entry, entry_file: EntryFile, matches: l
         removed += 1
     session.flush()
     return added, updated, removed
+
+
+# engine scores that describe one side of the pair (contest/dedup/verify.py)
+_SIDED_SCORES = (("cover_a", "cover_b"),)
+
+
+def _swap_sides(scores: dict[str, float]) -> dict[str, float]:
+    """`scores` of compare(x, y) as if computed as compare(y, x)."""
+    out = dict(scores)
+    for left, right in _SIDED_SCORES:
+        if left in scores or right in scores:
+            out[left], out[right] = scores.get(right), scores.get(left)
+            if out[left] is None:
+                del out[left]
+            if out[right] is None:
+                del out[right]
+    return out
 
 
 def _insert_flag(session: Session, **values: Any) -> int:

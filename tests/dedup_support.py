@@ -153,3 +153,9 @@ def set_status(session: Session, entry: Entry, status: EntryStatus) -> None:
     elif status != EntryStatus.submitted:
         raise ValueError(status)
     session.commit()
+
+
+def sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()

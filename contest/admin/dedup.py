@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import FileStorage
 from wtforms import RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from contest import imaging
@@ -163,12 +164,12 @@ def _flag_or_404(flag_id: int) -> DuplicateFlag:
     return flag
 
 
-def _decision_choices(flag: DuplicateFlag) -> list[tuple[str, str]]:
-    choices = [("not_duplicate", "不是重复（两件不同的作品，保留）")]
+def _decision_choices(flag: DuplicateFlag) -> list[SelectChoice]:
+    choices = [SelectChoice("not_duplicate", "不是重复（两件不同的作品，保留）")]
     for key, entry in (("disqualify_a", flag.entry_a), ("disqualify_b", flag.entry_b)):
         if entry is not None:
             name = entry.code or f"#{entry.id}"
-            choices.append((key, f"取消作品 {name}（{entry.unit.name}）的参赛资格"))
+            choices.append(SelectChoice(key, f"取消作品 {name}（{entry.unit.name}）的参赛资格"))
     return choices
 
 

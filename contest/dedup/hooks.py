@@ -38,3 +38,15 @@ def prepare(image: Image.Image, sha256: str, *, session: Session | None = None,
     from contest.dedup.service import precompute
 
     precompute(image, sha256, session=session, entry=entry)
+
+
+def entry_submitting(session: Session, entry: Entry) -> None:
+    """Call before `entry` becomes submitted (a draft submitted, a withdrawn entry
+    submitted again): the submission policy against the unit's entries as they are now
+    (`contest.dedup.service.check_entry_submission`). Reads only.
+
+    :raises DuplicateRefused: as `image_stored`; the caller rolls back.
+    """
+    from contest.dedup.service import check_entry_submission
+
+    check_entry_submission(session, entry)

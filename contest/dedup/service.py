@@ -399,6 +399,31 @@ def check_new_image(session: Session, entry: Entry, entry_file: EntryFile,
     return matches
 
 
+def check_entry_submission(session: Session, entry: Entry) -> None:
+    """The submission policy again when `entry` is submitted (or a withdrawn entry is
+    submitted again): its current image against the unit's other entries as they are now.
+    A withdrawn entry did not count while another entry of the unit took its poster, so
+    submitting it again must be refused. Uses the stored fingerprint; does nothing for an
+    entry without a current, fingerprinted original. Reads only.
+
+    Raises `DuplicateRefused` (params as `refusal_for`).
+    """
+    original = entry.current_file(FileKind.original)
+    if original is None:
+        return
+    row = session.scalar(select(ImageFingerprint)
+                         .where(ImageFingerprint.entry_file_id == original.id))
+    if row is None or row.algo_version != dedup_engine.ALGO_VERSION:
+        return
+    fp = dedup_engine.Fingerprint.from_bytes(row.features)
+    same_unit = entry.unit_id
+    matches = find_matches(session, fp, contest_id=entry.contest_id, exclude_entry_id=entry.id,
+                           accept=lambda other: other.unit_id == same_unit)
+    refusal = refusal_for(entry, matches)
+    if refusal is not None:
+        raise refusal
+
+
 # ------------------------------------------------------------------------ flags
 
 def _pair(entry_id: int, other_id: int) -> tuple[int, int]:

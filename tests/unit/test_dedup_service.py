@@ -149,6 +149,22 @@ def test_withdrawn_entries_do_not_count(dd):
     assert flagged == {(again.id, again.id + 1)}
 
 
+def test_submitting_a_withdrawn_entry_again_is_checked_against_the_unit(dd):
+    """While an entry is withdrawn its poster may enter again as a new entry; then the
+    withdrawn one cannot be submitted again (hooks.entry_submitting)."""
+    from contest.dedup import hooks
+
+    data = ds.jpeg(ds.poster(36))
+    gone = ds.new_entry(dd.session, dd.app, dd.unit1, data, status=EntryStatus.withdrawn)
+    again = ds.new_entry(dd.session, dd.app, dd.unit1, ds.jpeg(ds.resized_copy(ds.poster(36))))
+    with pytest.raises(DuplicateRefused) as err:
+        hooks.entry_submitting(dd.session, dd.session.get(Entry, gone.id))
+    assert err.value.params["entry_code"] == again.code
+    other = ds.new_entry(dd.session, dd.app, dd.unit2, ds.jpeg(ds.poster(37)),
+                         status=EntryStatus.draft)
+    hooks.entry_submitting(dd.session, dd.session.get(Entry, other.id))  # nothing to refuse
+
+
 def test_the_units_own_drafts_count_for_the_policy(dd):
     img = ds.poster(8)
     draft = ds.new_entry(dd.session, dd.app, dd.unit1, ds.jpeg(img), status=EntryStatus.draft,

@@ -309,7 +309,8 @@ function upload(form, submitter, progress, check) {
   const text = progress.querySelector('[data-upload-progress-text]');
   progress.hidden = false;
   const xhr = new XMLHttpRequest();
-  xhr.open('POST', form.action);
+  // getAttribute: the buttons are named "action", which shadows form.action
+  xhr.open('POST', new URL(form.getAttribute('action') || window.location.href, window.location.href));
   const token = document.querySelector('meta[name="csrf-token"]');
   if (token) xhr.setRequestHeader('X-CSRFToken', token.content);
   xhr.setRequestHeader('X-Requested-With', 'XMLHttpRequest');

@@ -131,13 +131,16 @@ def _cn(value: date) -> str:
 
 def notice_sections(session: Session, contest: Contest) -> list[NoticeSection]:
     """Per track of `contest` (in track order): the winners in award order as notice rows,
-    and the tiers left vacant."""
+    and the tiers left vacant. Unit, authors and adviser stay empty until the track is
+    finalised (finalising reveals names)."""
     sections = []
     for track in contest.tracks:
         plan = awards.get_plan(session, track)
+        reveal = plan.is_finalised
         rows = [NoticeRow(tier=w.tier, entry_code=w.entry.code or "", title=w.entry.title,
-                          unit=w.entry.unit.name, authors=w.entry.authors,
-                          adviser=w.entry.adviser)
+                          unit=w.entry.unit.name if reveal else "",
+                          authors=w.entry.authors if reveal else "",
+                          adviser=w.entry.adviser if reveal else "")
                 for w in awards.winners(session, track)]
         sections.append(NoticeSection(track=track, rows=rows,
                                       vacant=[t for t in TIER_ORDER if plan.is_vacant(t)],

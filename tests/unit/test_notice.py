@@ -49,7 +49,7 @@ def test_period_defaults_to_five_working_days_and_the_editor_may_set_the_end(ses
     assert events[-1].new == {"ends_on": "2024-10-11"}
 
 
-def test_sections_list_winners_with_names_and_vacant_tiers(session, contest, editor):
+def test_sections_list_winners_with_names_once_final_and_vacant_tiers(session, contest, editor):
     jurors = [factories.make_user(session, Role.juror) for _ in range(2)]
     unit = factories.make_unit(session, "太原市第一职业中学")
     e1 = factories.make_entry(session, unit, title="技能点亮人生", authors="张三",
@@ -64,6 +64,11 @@ def test_sections_list_winners_with_names_and_vacant_tiers(session, contest, edi
     awards.update_plan(session, track, editor, quota_mode="count",
                        quotas={AwardTier.second: 1, AwardTier.third: 1}, vacant=["first"])
     awards.apply_placement(session, track, editor)
+    provisional = notice.notice_sections(session, contest)[0]
+    assert [(r.entry_code, r.title, r.unit, r.authors) for r in provisional.rows] == [
+        (e1.code, "技能点亮人生", "", ""), (e2.code, "匠心传承", "", "")]
+    assert not provisional.is_finalised
+    awards.finalise(session, track, editor)
     sections = notice.notice_sections(session, contest)
     assert [s.track.kind for s in sections] == [TrackKind.vet_week, TrackKind.lifelong_week]
     vet = sections[0]

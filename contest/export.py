@@ -19,12 +19,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from contest import awards, scoring
 from contest.messages import (AGGREGATE_METHOD_LABELS, AWARD_LABELS, ENTRY_STATUS_LABELS,
                               ROUND_KIND_LABELS)
-from contest.models import AwardDecision, Entry, Round, User, log_event
+from contest.models import AwardDecision, Entry, Round, RoundEntry, User, log_event
 from contest.timeutil import format_local, utcnow
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # spreadsheet formula injection
@@ -91,7 +91,9 @@ def juror_scores_table(session: Session, round_: Round) -> Table:
     alias."""
     rows_by = scoring.load_score_rows(session, round_)
     aliases = scoring.juror_aliases(round_)
-    entries = {re.entry_id: re for re in round_.round_entries}
+    entries = {re.entry_id: re for re in session.scalars(
+        select(RoundEntry).where(RoundEntry.round_id == round_.id)
+        .options(selectinload(RoundEntry.entry)))}
     headers = ["评审编号", "作品编号", "作品名称", "评委",
                *[f"{c.name}（满分{c.max_points:g}）" for c in round_.criteria], "总分", "评语"]
     rows = []

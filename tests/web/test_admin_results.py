@@ -311,3 +311,25 @@ def test_csrf_is_required(tmp_path, _pg_schema):
         assert resp.status_code == 400
         s.close()
     db.get_engine(app).dispose()
+
+
+def test_pages_render_before_any_score(editor_client, session, contest):
+    jurors = [factories.make_user(session, Role.juror) for _ in range(2)]
+    entry = factories.make_entry(session, factories.make_unit(session), title="尚未评分的作品")
+    round_ = factories.make_results_round(session, TrackKind.vet_week, jurors, entries=[entry],
+                                          submitted=False, status="open")
+    session.commit()
+    html = editor_client.get(f"/admin/results/rounds/{round_.id}").get_data(as_text=True)
+    assert "评委A、评委B 尚未提交本轮评分表" in html and "尚未评分的作品" in html
+    assert "还没有已提交的评分" in html
+    url = f"/admin/results/tracks/{track_of(contest).id}"
+    assert "尚未生成拟获奖名单" in editor_client.get(url).get_data(as_text=True)
+    resp = editor_client.post(f"{url}/place", follow_redirects=True)
+    assert "所选轮次还没有已提交的评分，无法评定奖项" in resp.get_data(as_text=True)
+    resp = editor_client.post(f"{url}/finalise", data={"confirm": "y"}, follow_redirects=True)
+    assert "请先按获奖方案生成拟获奖名单" in resp.get_data(as_text=True)
+    other = contest.track(TrackKind.lifelong_week).id
+    assert "本赛道还没有评审轮次" in editor_client.get(f"/admin/results/tracks/{other}").get_data(
+        as_text=True)
+    assert "公示期：（请在公示设置中填写开始日期）" in editor_client.get(
+        "/admin/results/notice").get_data(as_text=True)

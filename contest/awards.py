@@ -446,6 +446,7 @@ def winners(session: Session, track: Track) -> list[Winner]:
 
 
 def tracks_of(target: Track | Contest) -> list[Track]:
+    """[target] for a track; every track of a contest."""
     return list(target.tracks) if isinstance(target, Contest) else [target]
 
 

@@ -17,7 +17,10 @@ import hashlib
 import io
 import logging
 import math
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -100,9 +103,9 @@ def juror_files(entry: Entry) -> dict[FileKind, EntryFile]:
     return out
 
 
-def paint_redactions(img: Image.Image, redactions: list[Redaction]) -> Image.Image:
-    """Return a copy of `img` (RGB, as displayed) with every redaction rectangle filled
-    solid grey. Fractions map to pixels outward (floor of the start, ceil of the end), so a
+def paint_redactions(img: Image.Image, redactions: list[Any]) -> Image.Image:
+    """Return a copy of `img` (RGB, as displayed) with every redaction rectangle (anything
+    with fractional x, y, w, h: a `Redaction` row) filled solid grey. Fractions map to pixels outward (floor of the start, ceil of the end), so a
     pixel touched by a box is fully covered."""
     out = img.copy()
     if not redactions:
@@ -119,22 +122,87 @@ def paint_redactions(img: Image.Image, redactions: list[Redaction]) -> Image.Ima
     return out
 
 
-def _store_jpeg(session: Session, storage: Any, entry: Entry, img: Image.Image,
-                kind: FileKind, long_edge_px: int, quality: int) -> EntryFile:
-    buf = io.BytesIO()
-    width, height = save_jpeg(img, buf, long_edge_px=long_edge_px, quality=quality)
-    data = buf.getvalue()
+@dataclass(frozen=True)
+class _Box:
+    """A redaction rectangle as plain fractions (safe to hand to a worker thread)."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """One juror image written to storage by `_render`, not yet in the database."""
+
+    kind: FileKind
+    key: str
+    sha256: str
+    size_bytes: int
+    width_px: int
+    height_px: int
+
+
+def _render(storage: Any, original_key: str, boxes: tuple[_Box, ...], display_px: int,
+            thumb_px: int) -> list[_Rendered]:
+    """Pixels only: decode the original as displayed, paint the boxes, write the display
+    image and the thumbnail as metadata-free JPEGs under fresh keys. No database access, so
+    it can run in a worker thread (Pillow releases the GIL while decoding and encoding)."""
     from contest.storage import derivative_key
 
-    key = derivative_key(str(kind))
-    storage.put_bytes(key, data)
-    _pending(session)["on_rollback"].append((storage, key))
-    f = EntryFile(entry=entry, kind=kind, storage_key=key,
-                  sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), format="JPEG",
-                  width_px=width, height_px=height, original_filename="", is_current=True,
-                  public_token=secrets.token_urlsafe(24))
-    session.add(f)
-    return f
+    img = paint_redactions(load_normalised(storage.path(original_key)), list(boxes))
+    out = []
+    written: list[str] = []
+    try:
+        # the thumbnail is made from the full image too: save_jpeg's reducing resize is
+        # ~10x faster than resampling the display image again
+        for kind, edge, quality in ((FileKind.juror_display, display_px, DISPLAY_QUALITY),
+                                    (FileKind.juror_thumb, thumb_px, THUMB_QUALITY)):
+            buf = io.BytesIO()
+            width, height = save_jpeg(img, buf, long_edge_px=edge, quality=quality)
+            data = buf.getvalue()
+            key = derivative_key(kind.value)
+            storage.put_bytes(key, data)
+            written.append(key)
+            out.append(_Rendered(kind, key, hashlib.sha256(data).hexdigest(), len(data),
+                                 width, height))
+    except BaseException:
+        for key in written:
+            _safe_delete(storage, key)
+        raise
+    return out
+
+
+def _boxes(session: Session, entry: Entry) -> tuple[_Box, ...]:
+    return tuple(_Box(r.x, r.y, r.w, r.h) for r in redactions_for(session, entry))
+
+
+def _attach(session: Session, storage: Any, entry: Entry, rendered: list[_Rendered]
+            ) -> dict[FileKind, EntryFile]:
+    """Add rows for freshly rendered juror images (new random tokens) and retire the old
+    ones: their rows go now, their bytes after commit."""
+    pending = _pending(session)
+    old = list(juror_files(entry).values())
+    out = {}
+    for r in rendered:
+        pending["on_rollback"].append((storage, r.key))
+        f = EntryFile(entry=entry, kind=r.kind, storage_key=r.key, sha256=r.sha256,
+                      size_bytes=r.size_bytes, format="JPEG", width_px=r.width_px,
+                      height_px=r.height_px, original_filename="", is_current=True,
+                      public_token=secrets.token_urlsafe(24))
+        session.add(f)
+        out[r.kind] = f
+    for f in old:
+        pending["on_commit"].append((storage, f.storage_key))
+        entry.files.remove(f)
+        session.delete(f)
+    session.flush()
+    return out
+
+
+def _sizes() -> tuple[int, int]:
+    return (_setting("JUROR_DISPLAY_LONG_EDGE_PX", 2560), _setting("THUMB_LONG_EDGE_PX", 480))
 
 
 def rebuild_juror_images(session: Session, entry: Entry, storage: Any = None
@@ -151,57 +219,57 @@ def rebuild_juror_images(session: Session, entry: Entry, storage: Any = None
     original = entry.current_file(FileKind.original)
     if original is None:
         return None
-    img = load_normalised(storage.path(original.storage_key))
-    redactions = list(session.scalars(select(Redaction).where(Redaction.entry_id == entry.id)
-                                      .order_by(Redaction.id)))
-    img = paint_redactions(img, redactions)
-    display_px = _setting("JUROR_DISPLAY_LONG_EDGE_PX", 2560)
-    thumb_px = _setting("THUMB_LONG_EDGE_PX", 480)
-    old = list(juror_files(entry).values())
-    display = _store_jpeg(session, storage, entry, img, FileKind.juror_display, display_px,
-                          DISPLAY_QUALITY)
-    if max(img.size) > display_px:  # thumbnails from the smaller image: same look, faster
-        img = img.resize((display.width_px, display.height_px), Image.Resampling.LANCZOS)
-    thumb = _store_jpeg(session, storage, entry, img, FileKind.juror_thumb, thumb_px,
-                        THUMB_QUALITY)
-    pending = _pending(session)
-    for f in old:
-        pending["on_commit"].append((storage, f.storage_key))
-        entry.files.remove(f)
-        session.delete(f)
-    session.flush()
-    return {FileKind.juror_display: display, FileKind.juror_thumb: thumb}
+    rendered = _render(storage, original.storage_key, _boxes(session, entry), *_sizes())
+    return _attach(session, storage, entry, rendered)
+
+
+def _needs_build(entry: Entry) -> bool:
+    files = juror_files(entry)
+    original = entry.current_file(FileKind.original)
+    if original is None:
+        return False
+    return not (len(files) == len(JUROR_KINDS)
+                and all(f.id > original.id for f in files.values()))
 
 
 def ensure_juror_images(session: Session, entry: Entry, storage: Any = None
                         ) -> dict[FileKind, EntryFile] | None:
     """The entry's juror images, building them when missing or older than the current
     original (a replaced image). Same return and errors as `rebuild_juror_images`."""
-    files = juror_files(entry)
-    original = entry.current_file(FileKind.original)
-    if original is None:
-        return files or None
-    if len(files) == len(JUROR_KINDS) and all(f.id > original.id for f in files.values()):
-        return files
+    if not _needs_build(entry):
+        return juror_files(entry) or None
     return rebuild_juror_images(session, entry, storage)
 
 
-def build_round_images(session: Session, round_: Round, storage: Any = None) -> int:
-    """Ensure juror images for every entry of `round_`; returns how many entries were
-    (re)built. An entry whose original cannot be decoded is logged and skipped (its juror
-    sees a placeholder; editors see it on the entry)."""
+def build_round_images(session: Session, round_: Round, storage: Any = None, *,
+                       workers: int | None = None) -> int:
+    """Ensure juror images for every entry of `round_` (`ensure_juror_images` for all of
+    them); returns how many entries were (re)built. The pixel work runs in `workers`
+    threads (default: the CPU count, at most 4); rows are added in this thread. An entry
+    whose original cannot be decoded or is missing is logged and skipped (its jurors see
+    "图片准备中"; editors see the problem on the entry).
+    Measured (scripts/bench_judging.py): ~0.25 s per 2480x3508 poster on one core."""
     storage = _resolve_storage(storage)
+    entries = [e for e in session.scalars(
+        select(Entry).join(RoundEntry, RoundEntry.entry_id == Entry.id)
+        .where(RoundEntry.round_id == round_.id).order_by(Entry.id)) if _needs_build(e)]
+    if not entries:
+        return 0
+    jobs = [(e, e.current_file(FileKind.original).storage_key, _boxes(session, e))
+            for e in entries]
+    display_px, thumb_px = _sizes()
+    workers = workers or min(4, os.cpu_count() or 1)
     built = 0
-    entries = session.scalars(select(Entry).join(RoundEntry, RoundEntry.entry_id == Entry.id)
-                              .where(RoundEntry.round_id == round_.id).order_by(Entry.id))
-    for entry in entries:
-        before = {f.id for f in juror_files(entry).values()}
-        try:
-            result = ensure_juror_images(session, entry, storage)
-        except ContestError:
-            log.warning("juror images for entry %s failed", entry.id, exc_info=True)
-            continue
-        if result and {f.id for f in result.values()} != before:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [(e, pool.submit(_render, storage, key, boxes, display_px, thumb_px))
+                   for e, key, boxes in jobs]
+        for entry, future in futures:
+            try:
+                rendered = future.result()
+            except (ContestError, OSError, ValueError):
+                log.warning("juror images for entry %s failed", entry.id, exc_info=True)
+                continue
+            _attach(session, storage, entry, rendered)
             built += 1
     return built
 

@@ -313,3 +313,23 @@ def test_image_only_for_assigned_juror_in_open_round(setup, session, contest, ed
     a.is_active = True
     close_round(session, round_, editor)
     assert image_for_juror(session, jurors[0], token) is None
+
+
+def test_round_images_skip_an_undecodable_original_and_build_the_rest(session, contest, app):
+    good = f.make_entry(session, f.make_unit(session))
+    bad = f.make_entry(session, f.make_unit(session))
+    f.attach_original(session, good, _poster(7))
+    original = f.attach_original(session, bad, _poster(8))
+    get_storage().path(original.storage_key).write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    juror = f.make_user(session, Role.juror)
+    f.make_round_with_rubric(session, contest.track(TrackKind.vet_week), [juror])
+    assert set(juror_files(good)) == {FileKind.juror_display, FileKind.juror_thumb}
+    assert juror_files(bad) == {}
+    views = {v.anon_code: v for v in juror_queue(session, juror, _round_of(session))}
+    assert sorted(v.display_url is None for v in views.values()) == [False, True]
+
+
+def _round_of(session):
+    from contest.models import Round
+
+    return session.scalar(select(Round))

@@ -105,8 +105,9 @@ def juror_files(entry: Entry) -> dict[FileKind, EntryFile]:
 
 def paint_redactions(img: Image.Image, redactions: list[Any]) -> Image.Image:
     """Return a copy of `img` (RGB, as displayed) with every redaction rectangle (anything
-    with fractional x, y, w, h: a `Redaction` row) filled solid grey. Fractions map to pixels outward (floor of the start, ceil of the end), so a
-    pixel touched by a box is fully covered."""
+    with fractional x, y, w, h, such as a `Redaction` row) filled solid grey. Fractions map
+    to pixels outward (floor of the start, ceil of the end), so a pixel touched by a box is
+    fully covered."""
     out = img.copy()
     if not redactions:
         return out

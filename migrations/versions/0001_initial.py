@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 03:17:27.084562
+Create Date: 2026-11-30 03:58:02.756006
 """
 from alembic import op
 import sqlalchemy as sa
@@ -56,6 +56,40 @@ def upgrade() -> None:
         batch_op.create_index('ix_login_attempts_address_at', ['address', 'at'], unique=False)
         batch_op.create_index('ix_login_attempts_login_at', ['login', 'at'], unique=False)
 
+    op.create_table('award_rules',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('contest_id', sa.Integer(), nullable=False),
+    sa.Column('org_min_entries', sa.Integer(), nullable=False),
+    sa.Column('org_min_awards', sa.Integer(), nullable=False),
+    sa.Column('org_max_units', sa.Integer(), nullable=False),
+    sa.Column('points_first', sa.Float(), nullable=False),
+    sa.Column('points_second', sa.Float(), nullable=False),
+    sa.Column('points_third', sa.Float(), nullable=False),
+    sa.Column('points_merit', sa.Float(), nullable=False),
+    sa.Column('adviser_award_enabled', sa.Boolean(), nullable=False),
+    sa.Column('adviser_min_tier', sa.Enum('first', 'second', 'third', 'merit', name='awardtier', native_enum=False, length=32), nullable=False),
+    sa.Column('updated_at', contest.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('org_min_entries >= 0 AND org_min_awards >= 0 AND org_max_units >= 0', name=op.f('ck_award_rules_org_rule_nonneg')),
+    sa.ForeignKeyConstraint(['contest_id'], ['contests.id'], name=op.f('fk_award_rules_contest_id_contests'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_award_rules')),
+    sa.UniqueConstraint('contest_id', name=op.f('uq_award_rules_contest_id'))
+    )
+    op.create_table('public_notices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('contest_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('issuer', sa.String(length=100), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=True),
+    sa.Column('working_days', sa.Integer(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=True),
+    sa.Column('objection_text', sa.Text(), nullable=False),
+    sa.Column('contact', sa.String(length=300), nullable=False),
+    sa.Column('updated_at', contest.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('working_days >= 1', name=op.f('ck_public_notices_working_days_positive')),
+    sa.ForeignKeyConstraint(['contest_id'], ['contests.id'], name=op.f('fk_public_notices_contest_id_contests'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_public_notices')),
+    sa.UniqueConstraint('contest_id', name=op.f('uq_public_notices_contest_id'))
+    )
     op.create_table('tracks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('contest_id', sa.Integer(), nullable=False),
@@ -130,6 +164,31 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.create_index('ix_audit_events_object', ['object_type', 'object_id'], unique=False)
 
+    op.create_table('award_plans',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('track_id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=True),
+    sa.Column('quota_mode', sa.Enum('count', 'percent', name='quotamode', native_enum=False, length=32), nullable=False),
+    sa.Column('first_quota', sa.Float(), nullable=False),
+    sa.Column('second_quota', sa.Float(), nullable=False),
+    sa.Column('third_quota', sa.Float(), nullable=False),
+    sa.Column('merit_quota', sa.Float(), nullable=False),
+    sa.Column('first_vacant', sa.Boolean(), nullable=False),
+    sa.Column('second_vacant', sa.Boolean(), nullable=False),
+    sa.Column('third_vacant', sa.Boolean(), nullable=False),
+    sa.Column('merit_vacant', sa.Boolean(), nullable=False),
+    sa.Column('placed_at', contest.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('is_finalised', sa.Boolean(), nullable=False),
+    sa.Column('finalised_at', contest.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finalised_by_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', contest.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('first_quota >= 0 AND second_quota >= 0 AND third_quota >= 0 AND merit_quota >= 0', name=op.f('ck_award_plans_quotas_nonneg')),
+    sa.ForeignKeyConstraint(['finalised_by_id'], ['users.id'], name=op.f('fk_award_plans_finalised_by_id_users')),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_award_plans_round_id_rounds'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['track_id'], ['tracks.id'], name=op.f('fk_award_plans_track_id_tracks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_award_plans')),
+    sa.UniqueConstraint('track_id', name=op.f('uq_award_plans_track_id'))
+    )
     op.create_table('criteria',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
@@ -178,6 +237,48 @@ def upgrade() -> None:
         batch_op.create_index('ix_entries_contest_status', ['contest_id', 'status'], unique=False)
         batch_op.create_index('ix_entries_unit_track', ['unit_id', 'track_id'], unique=False)
 
+    op.create_table('organisation_awards',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('contest_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('submitted_entries', sa.Integer(), nullable=False),
+    sa.Column('awarded_entries', sa.Integer(), nullable=False),
+    sa.Column('points', sa.Float(), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=True),
+    sa.Column('is_proposed', sa.Boolean(), nullable=False),
+    sa.Column('is_awarded', sa.Boolean(), nullable=False),
+    sa.Column('is_override', sa.Boolean(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', contest.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['contest_id'], ['contests.id'], name=op.f('fk_organisation_awards_contest_id_contests'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_organisation_awards_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_organisation_awards_unit_id_units')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation_awards')),
+    sa.UniqueConstraint('contest_id', 'unit_id', name=op.f('uq_organisation_awards_contest_id_unit_id'))
+    )
+    op.create_table('reference_images',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('label', sa.String(length=100), nullable=False),
+    sa.Column('storage_key', sa.String(length=200), nullable=False),
+    sa.Column('preview_key', sa.String(length=200), nullable=True),
+    sa.Column('thumb_key', sa.String(length=200), nullable=True),
+    sa.Column('original_filename', sa.String(length=255), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('format', sa.String(length=16), nullable=False),
+    sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('width_px', sa.Integer(), nullable=False),
+    sa.Column('height_px', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', contest.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('size_bytes >= 0', name=op.f('ck_reference_images_size_nonneg')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_reference_images_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reference_images')),
+    sa.UniqueConstraint('sha256', name=op.f('uq_reference_images_sha256'))
+    )
+    with op.batch_alter_table('reference_images', schema=None) as batch_op:
+        batch_op.create_index('ix_reference_images_label', ['label'], unique=False)
+
     op.create_table('round_jurors',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
@@ -188,6 +289,23 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_round_jurors_round_id_rounds'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_round_jurors')),
     sa.UniqueConstraint('round_id', 'juror_id', name=op.f('uq_round_jurors_round_id_juror_id'))
+    )
+    op.create_table('round_result_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('method', sa.Enum('mean', 'trimmed_mean', 'zscore', name='aggregatemethod', native_enum=False, length=32), nullable=False),
+    sa.Column('trimmed_min_scores', sa.Integer(), nullable=False),
+    sa.Column('top_n', sa.Integer(), nullable=False),
+    sa.Column('is_finalised', sa.Boolean(), nullable=False),
+    sa.Column('finalised_at', contest.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finalised_by_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', contest.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('top_n >= 1', name=op.f('ck_round_result_settings_top_n_positive')),
+    sa.CheckConstraint('trimmed_min_scores >= 3', name=op.f('ck_round_result_settings_trimmed_min_at_least_3')),
+    sa.ForeignKeyConstraint(['finalised_by_id'], ['users.id'], name=op.f('fk_round_result_settings_finalised_by_id_users')),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_round_result_settings_round_id_rounds'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_round_result_settings')),
+    sa.UniqueConstraint('round_id', name=op.f('uq_round_result_settings_round_id'))
     )
     op.create_table('assignments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -202,6 +320,27 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_assignments_round_id_rounds'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assignments')),
     sa.UniqueConstraint('round_id', 'entry_id', 'juror_id', name=op.f('uq_assignments_round_id_entry_id_juror_id'))
+    )
+    op.create_table('award_decisions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('track_id', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=True),
+    sa.Column('tier', sa.Enum('first', 'second', 'third', 'merit', name='awardtier', native_enum=False, length=32), nullable=True),
+    sa.Column('computed_tier', sa.Enum('first', 'second', 'third', 'merit', name='computed_tier', native_enum=False, length=32), nullable=True),
+    sa.Column('rank', sa.Integer(), nullable=True),
+    sa.Column('aggregate', sa.Float(), nullable=True),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('is_override', sa.Boolean(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', contest.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_award_decisions_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['entry_id'], ['entries.id'], name=op.f('fk_award_decisions_entry_id_entries'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_award_decisions_round_id_rounds'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['track_id'], ['tracks.id'], name=op.f('fk_award_decisions_track_id_tracks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_award_decisions')),
+    sa.UniqueConstraint('track_id', 'entry_id', name=op.f('uq_award_decisions_track_id_entry_id'))
     )
     op.create_table('conflicts_of_interest',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -280,6 +419,67 @@ def upgrade() -> None:
     sa.UniqueConstraint('round_id', 'anon_code', name=op.f('uq_round_entries_round_id_anon_code')),
     sa.UniqueConstraint('round_id', 'entry_id', name=op.f('uq_round_entries_round_id_entry_id'))
     )
+    op.create_table('duplicate_flags',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('contest_id', sa.Integer(), nullable=False),
+    sa.Column('entry_a_id', sa.Integer(), nullable=False),
+    sa.Column('entry_b_id', sa.Integer(), nullable=True),
+    sa.Column('reference_image_id', sa.Integer(), nullable=True),
+    sa.Column('file_a_id', sa.Integer(), nullable=True),
+    sa.Column('file_b_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.Enum('exact', 'duplicate', 'similar', name='dedupkind', native_enum=False, length=16), nullable=False),
+    sa.Column('scores', sa.JSON(), nullable=False),
+    sa.Column('distance_bits', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('open', 'not_duplicate', 'disqualified', name='flagstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('disqualified_entry_id', sa.Integer(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', contest.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_at', contest.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', contest.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('(entry_b_id IS NULL) <> (reference_image_id IS NULL)', name=op.f('ck_duplicate_flags_one_counterpart')),
+    sa.CheckConstraint('distance_bits IS NULL OR (distance_bits >= 0 AND distance_bits <= 64)', name=op.f('ck_duplicate_flags_distance_range')),
+    sa.CheckConstraint('entry_b_id IS NULL OR entry_a_id < entry_b_id', name=op.f('ck_duplicate_flags_pair_order')),
+    sa.ForeignKeyConstraint(['contest_id'], ['contests.id'], name=op.f('fk_duplicate_flags_contest_id_contests'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_duplicate_flags_decided_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['disqualified_entry_id'], ['entries.id'], name=op.f('fk_duplicate_flags_disqualified_entry_id_entries'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['entry_a_id'], ['entries.id'], name=op.f('fk_duplicate_flags_entry_a_id_entries'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['entry_b_id'], ['entries.id'], name=op.f('fk_duplicate_flags_entry_b_id_entries'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['file_a_id'], ['entry_files.id'], name=op.f('fk_duplicate_flags_file_a_id_entry_files'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['file_b_id'], ['entry_files.id'], name=op.f('fk_duplicate_flags_file_b_id_entry_files'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['reference_image_id'], ['reference_images.id'], name=op.f('fk_duplicate_flags_reference_image_id_reference_images'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_duplicate_flags')),
+    sa.UniqueConstraint('entry_a_id', 'entry_b_id', name=op.f('uq_duplicate_flags_entry_a_id_entry_b_id')),
+    sa.UniqueConstraint('entry_a_id', 'reference_image_id', name=op.f('uq_duplicate_flags_entry_a_id_reference_image_id'))
+    )
+    with op.batch_alter_table('duplicate_flags', schema=None) as batch_op:
+        batch_op.create_index('ix_duplicate_flags_contest_status', ['contest_id', 'status'], unique=False)
+        batch_op.create_index('ix_duplicate_flags_entry_b', ['entry_b_id'], unique=False)
+
+    op.create_table('image_fingerprints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('entry_file_id', sa.Integer(), nullable=True),
+    sa.Column('reference_image_id', sa.Integer(), nullable=True),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('phash', sa.String(length=16), nullable=False),
+    sa.Column('content_phash', sa.String(length=16), nullable=False),
+    sa.Column('index_hashes', sa.LargeBinary(), nullable=False),
+    sa.Column('algo_version', sa.String(length=32), nullable=False),
+    sa.Column('features', sa.LargeBinary(), nullable=True),
+    sa.Column('low_variance', sa.Boolean(), nullable=False),
+    sa.Column('created_at', contest.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('(entry_file_id IS NULL) <> (reference_image_id IS NULL)', name=op.f('ck_image_fingerprints_one_owner')),
+    sa.CheckConstraint('length(content_phash) = 16', name=op.f('ck_image_fingerprints_content_phash_hex64')),
+    sa.CheckConstraint('length(phash) = 16', name=op.f('ck_image_fingerprints_phash_hex64')),
+    sa.ForeignKeyConstraint(['entry_file_id'], ['entry_files.id'], name=op.f('fk_image_fingerprints_entry_file_id_entry_files'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['reference_image_id'], ['reference_images.id'], name=op.f('fk_image_fingerprints_reference_image_id_reference_images'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_image_fingerprints')),
+    sa.UniqueConstraint('entry_file_id', name=op.f('uq_image_fingerprints_entry_file_id')),
+    sa.UniqueConstraint('reference_image_id', name=op.f('uq_image_fingerprints_reference_image_id'))
+    )
+    with op.batch_alter_table('image_fingerprints', schema=None) as batch_op:
+        batch_op.create_index('ix_image_fingerprints_sha256', ['sha256'], unique=False)
+
     op.create_table('scores',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('review_id', sa.Integer(), nullable=False),
@@ -297,6 +497,15 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table('scores')
+    with op.batch_alter_table('image_fingerprints', schema=None) as batch_op:
+        batch_op.drop_index('ix_image_fingerprints_sha256')
+
+    op.drop_table('image_fingerprints')
+    with op.batch_alter_table('duplicate_flags', schema=None) as batch_op:
+        batch_op.drop_index('ix_duplicate_flags_entry_b')
+        batch_op.drop_index('ix_duplicate_flags_contest_status')
+
+    op.drop_table('duplicate_flags')
     op.drop_table('round_entries')
     op.drop_table('reviews')
     op.drop_table('redactions')
@@ -306,14 +515,22 @@ def downgrade() -> None:
 
     op.drop_table('entry_files')
     op.drop_table('conflicts_of_interest')
+    op.drop_table('award_decisions')
     op.drop_table('assignments')
+    op.drop_table('round_result_settings')
     op.drop_table('round_jurors')
+    with op.batch_alter_table('reference_images', schema=None) as batch_op:
+        batch_op.drop_index('ix_reference_images_label')
+
+    op.drop_table('reference_images')
+    op.drop_table('organisation_awards')
     with op.batch_alter_table('entries', schema=None) as batch_op:
         batch_op.drop_index('ix_entries_unit_track')
         batch_op.drop_index('ix_entries_contest_status')
 
     op.drop_table('entries')
     op.drop_table('criteria')
+    op.drop_table('award_plans')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_events_object')
 
@@ -322,6 +539,8 @@ def downgrade() -> None:
     op.drop_table('rounds')
     op.drop_table('units')
     op.drop_table('tracks')
+    op.drop_table('public_notices')
+    op.drop_table('award_rules')
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.drop_index('ix_login_attempts_login_at')
         batch_op.drop_index('ix_login_attempts_address_at')

@@ -195,8 +195,9 @@ def juror_queue(session: Session, juror: User, round_: Round,
         points = {s.criterion_id: s.points for s in review.scores} if review else {}
         crit = tuple(CriterionView(c.id, c.name, c.description, c.max_points, points.get(c.id))
                      for c in criteria)
-        display = files.get((entry.id, FileKind.juror_display.value))
-        thumb = files.get((entry.id, FileKind.juror_thumb.value))
+        # outside the round's time window the image route answers 404: hand out no URL
+        display = files.get((entry.id, FileKind.juror_display.value)) if live else None
+        thumb = files.get((entry.id, FileKind.juror_thumb.value)) if live else None
         views.append(JurorEntryView(
             round_id=round_.id, anon_code=re.anon_code, track_name=round_.track.name,
             title=entry.title if round_.show_title else None,

@@ -333,3 +333,42 @@ def _round_of(session):
     from contest.models import Round
 
     return session.scalar(select(Round))
+
+
+def test_outside_the_time_window_no_image_urls_are_handed_out(setup, session):
+    round_, entries, jurors = setup
+    f.attach_original(session, entries[0], _poster(2))
+    from contest.anonymise import rebuild_juror_images
+
+    rebuild_juror_images(session, entries[0])
+    assert any(v.display_url for v in juror_queue(session, jurors[0], round_))
+    round_.opens_at = utcnow() + timedelta(days=1)
+    views = juror_queue(session, jurors[0], round_)
+    assert all(v.display_url is None and v.thumb_url is None and not v.can_score for v in views)
+
+
+def test_create_round_command_opens_and_assigns(runner, session, contest):
+    units = [f.make_unit(session) for _ in range(3)]
+    for u in units:
+        f.make_entry(session, u)
+    for login in ("ja", "jb", "jc", "jd"):
+        f.make_user(session, Role.juror, login=login)
+    session.commit()
+    result = runner.invoke(args=["create-round", "--track", "vet_week", "--name", "初评",
+                                 "--jurors-per-entry", "2", "--juror", "ja", "--juror", "jb",
+                                 "--juror", "jc", "--juror", "jd"])
+    assert result.exit_code == 0, result.output
+    round_id = int(result.output.strip().splitlines()[-1])
+    from contest.models import Round
+
+    session.expire_all()
+    round_ = session.get(Round, round_id)
+    assert round_.status == RoundStatus.open and round_.jurors_per_entry == 2
+    assert len(session.scalars(select(Assignment).where(Assignment.round_id == round_id)).all()) \
+        == 6
+    bad = runner.invoke(args=["create-round", "--track", "vet_week", "--name", "初评",
+                              "--juror", "nobody"])
+    assert bad.exit_code != 0 and "评委账号不存在：nobody" in bad.output
+    bad = runner.invoke(args=["create-round", "--track", "lifelong_week", "--name", "初评",
+                              "--juror", "ja"])
+    assert bad.exit_code != 0 and "本轮没有可评审的作品" in bad.output

@@ -276,3 +276,30 @@ MESSAGES.update({  # contest/accounts.py (juror accounts made by editors)
     "login_invalid": lambda p: (f"账号为3到64位字母、数字、点、下划线或连字符，且须填写姓名"
                                 f"（当前账号：{p.get('login', '')}）"),
 })
+MESSAGES.update({  # contest/wechat.py (the WeChat package, 公众号图文)
+    "wechat_no_winners": lambda p: f"“{p.get('track', '')}”还没有获奖作品，无法导出公众号图文",
+    "wechat_title_too_long": lambda p: f"标题不超过{p['max']}个字（当前：{p['actual']}个字）",
+    "wechat_digest_too_long": lambda p: f"摘要不超过{p['max']}个字（当前：{p['actual']}个字）",
+    "wechat_focus_invalid": lambda p: (f"封面焦点须为0到1之间的两个数，如 0.5,0.4"
+                                       f"（当前：{p.get('value', '')}）"),
+    "wechat_cover_not_winner": lambda p: f"封面须取自本赛道的获奖作品（当前：{p.get('code', '')}）",
+    "wechat_image_missing": lambda p: f"作品 {p.get('code', '')} 的原图文件缺失，无法导出",
+    "wechat_image_unreadable": lambda p: f"作品 {p.get('code', '')} 的原图无法读取，无法导出",
+    "wechat_image_budget": lambda p: (f"图片 {p.get('name', '')} 压缩后仍超过1MB"
+                                      f"（当前：{format_mb(p.get('size', 0))}）"),
+})
+AUDIT_ACTION_LABELS["export.wechat"] = "导出公众号图文"
+# The WeChat package's defaults and index columns (contest/wechat.py); the article and
+# captions.txt themselves are templates/wechat/*.
+WECHAT_WINNERS_WORD = {True: "获奖作品", False: "拟获奖作品"}  # by is_final
+WECHAT_TITLE_PATTERNS = ("{contest}{track}{winners}", "{track}海报大赛{winners}",
+                         "{track}{winners}")  # the first that fits the title limit
+WECHAT_DIGEST_PATTERN = {
+    True: "{contest}{track}评审结果揭晓，共评出获奖作品{n}件（{tally}）。{organiser}",
+    False: "{contest}{track}拟获奖作品{n}件（{tally}），确认发布前仅供内部审核，请勿对外发布。",
+}
+WECHAT_CSV_HEADERS = ("序号", "奖项", "作品编号", "作品名称", "参赛单位", "作者", "指导教师",
+                      "图片说明：时间", "图片说明：地点", "图片说明：人物", "图片说明：事件",
+                      "图片文件", "结果状态")
+WECHAT_RESULT_STATE = {True: "已确认发布", False: "拟获奖（未确认发布）"}
+WECHAT_WITHHELD = "（确认发布后显示）"  # unit, authors, adviser before finalisation

@@ -16,18 +16,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from contest.assignment import active_assignment
 from contest.errors import InvalidScore, NotAssigned, RoundError, SheetLocked
-from contest.models import (Assignment, Entry, EntryFile, FileKind, Review, Round, RoundEntry,
-                            RoundJuror, RoundStatus, Score, User, log_event)
+from contest.models import (Assignment, Entry, EntryFile, EntryStatus, FileKind, Review, Round,
+                            RoundEntry, RoundJuror, RoundStatus, Score, User, log_event)
 from contest.rounds import is_round_live
 from contest.timeutil import utcnow
 
 COMMENT_MAX_CHARS = 2000
 JUROR_IMAGE_KINDS = (FileKind.juror_display, FileKind.juror_thumb)
+
+
+def _counts() -> Any:
+    """SQL condition: an assignment that counts for jurors — active, and its entry still
+    in the contest (an entry withdrawn or disqualified while a round runs disappears from
+    jurors' queues, images and counts at once; its reviews stay for the record)."""
+    return and_(Assignment.is_active.is_(True),
+                Assignment.entry_id.in_(select(Entry.id).where(
+                    Entry.status == EntryStatus.submitted)))
 
 
 def default_image_url(token: str) -> str:
@@ -174,7 +183,7 @@ def juror_queue(session: Session, juror: User, round_: Round,
         select(Assignment, RoundEntry).join(RoundEntry, (RoundEntry.round_id == Assignment.round_id)
                                             & (RoundEntry.entry_id == Assignment.entry_id))
         .where(Assignment.round_id == round_.id, Assignment.juror_id == juror.id,
-               Assignment.is_active.is_(True))
+               _counts())
         .options(selectinload(RoundEntry.entry))
         .order_by(Assignment.order_key, RoundEntry.anon_code)).all()
     entry_ids = [a.entry_id for a, _re in rows]
@@ -240,7 +249,8 @@ def resolve_entry(session: Session, juror: User, round_: Round,
         if re is None:
             raise NotAssigned()
         entry = re.entry
-    if active_assignment(session, juror, entry.id, round_) is None:
+    if entry.status != EntryStatus.submitted \
+            or active_assignment(session, juror, entry.id, round_) is None:
         raise NotAssigned()
     return entry
 
@@ -257,7 +267,7 @@ def juror_rounds(session: Session, juror: User) -> list[JurorRoundView]:
         round_ = rj.round
         assigned = session.scalar(select(func.count(Assignment.id)).where(
             Assignment.round_id == round_.id, Assignment.juror_id == juror.id,
-            Assignment.is_active.is_(True))) or 0
+            _counts())) or 0
         out.append(JurorRoundView(
             round_id=round_.id, name=round_.name, kind=str(round_.kind),
             track_name=round_.track.name, opens_at=round_.opens_at, closes_at=round_.closes_at,
@@ -287,7 +297,7 @@ def _scored_count(session: Session, round_: Round, juror_id: int) -> int:
                  & (Assignment.entry_id == Review.entry_id)
                  & (Assignment.juror_id == Review.juror_id))
            .where(Review.round_id == round_.id, Review.juror_id == juror_id,
-                  Assignment.is_active.is_(True))
+                  _counts())
            .group_by(Review.id).having(func.count(Score.id) >= n_criteria))
     return session.scalar(select(func.count()).select_from(sub.subquery())) or 0
 
@@ -399,7 +409,7 @@ def submit_sheet(session: Session, juror: User, round_: Round) -> RoundJuror:
         raise SheetLocked()
     assigned = session.scalar(select(func.count(Assignment.id)).where(
         Assignment.round_id == round_.id, Assignment.juror_id == juror.id,
-        Assignment.is_active.is_(True))) or 0
+        _counts())) or 0
     missing = assigned - _scored_count(session, round_, juror.id)
     if missing > 0:
         raise RoundError("sheet_incomplete", missing=missing)
@@ -440,7 +450,7 @@ def image_for_juror(session: Session, juror: User, token: str) -> EntryFile | No
     rounds = session.scalars(select(Round).join(Assignment, Assignment.round_id == Round.id)
                              .where(Assignment.entry_id == f.entry_id,
                                     Assignment.juror_id == juror.id,
-                                    Assignment.is_active.is_(True),
+                                    _counts(),
                                     Round.status == RoundStatus.open))
     return f if any(is_round_live(r) for r in rounds) else None
 
@@ -453,7 +463,7 @@ def round_progress(session: Session, round_: Round) -> RoundProgress:
     Contains identities: editors only."""
     n_criteria = len(round_.criteria)
     assignments = list(session.scalars(select(Assignment).where(
-        Assignment.round_id == round_.id, Assignment.is_active.is_(True))))
+        Assignment.round_id == round_.id, _counts())))
     complete: set[tuple[int, int]] = set()
     if n_criteria:
         for entry_id, juror_id in session.execute(

@@ -372,3 +372,22 @@ def test_create_round_command_opens_and_assigns(runner, session, contest):
     bad = runner.invoke(args=["create-round", "--track", "lifelong_week", "--name", "初评",
                               "--juror", "ja"])
     assert bad.exit_code != 0 and "本轮没有可评审的作品" in bad.output
+
+
+def test_entry_disqualified_mid_round_leaves_jurors_queues(setup, session):
+    round_, entries, jurors = setup
+    f.attach_original(session, entries[1], _poster(4))
+    from contest.anonymise import rebuild_juror_images
+
+    token = rebuild_juror_images(session, entries[1])[FileKind.juror_display].public_token
+    code = next(re.anon_code for re in round_.round_entries if re.entry_id == entries[1].id)
+    assert image_for_juror(session, jurors[0], token) is not None
+    entries[1].status = EntryStatus.disqualified
+    session.flush()
+    assert code not in {v.anon_code for v in juror_queue(session, jurors[0], round_)}
+    assert image_for_juror(session, jurors[0], token) is None
+    with pytest.raises(NotAssigned):
+        save_scores(session, jurors[0], round_, code, {}, "x")
+    _score_all(session, round_, jurors[0])
+    submit_sheet(session, jurors[0], round_)  # three entries left, all scored
+    assert juror_rounds(session, jurors[0])[0].assigned == 3

@@ -40,7 +40,8 @@ ALGO_VERSION = "phash64+win80+orb+thumb/2"
 DRAFT_MIN_SIDE_PX = 256
 ORB_LONG_EDGE_PX = 448       # ORB runs on the image scaled to this long edge
 ORB_FEATURES = 500           # keypoints kept
-ORB_CANDIDATES = 2500        # keypoints detected before spreading them over the grid
+ORB_CANDIDATES = 10000       # keypoints detected before spreading them over the grid (fewer:
+#                              text corners crowd out every photo corner)
 # Keypoints are spread over a grid of cells, each keeping its strongest ones: left alone, ORB
 # puts ~97 % of its keypoints on text glyphs (the strongest corners), so a crop of a
 # text-heavy poster would have to be aligned on text that template siblings change.
@@ -61,7 +62,8 @@ WINDOW_STEPS = (0.0, 0.075, 0.15)
 # Rotations (degrees) of the query for the candidate search (bench: 5 degrees moves pHash
 # up to 20 bits; rotated back within 2.5 degrees it is close again).
 TURN_DEGREES = (-5.0, -2.5, 2.5, 5.0)
-HASH_LONG_EDGE_PX = 160      # window and turn hashes are taken from this small image
+HASH_LONG_EDGE_PX = 256      # every pHash is taken from the image scaled to this long edge
+TRIM_LONG_EDGE_PX = 160      # margins are found on the image scaled to this long edge
 
 
 @dataclass
@@ -187,17 +189,26 @@ def phash64(grey: np.ndarray) -> int:
     return int(phash_batch(small[None])[0])
 
 
-def window_hashes(grey_small: np.ndarray) -> np.ndarray:
-    """pHashes (uint64, 80) of the crop windows of `grey_small` (WINDOW_STEPS per side, the
-    whole image excluded), in a fixed order."""
-    h, w = grey_small.shape
-    stack = []
-    for left, top, right, bottom in itertools.product(WINDOW_STEPS, repeat=4):
-        if left == top == right == bottom == 0:
-            continue
-        crop = grey_small[int(top * h):h - int(bottom * h), int(left * w):w - int(right * w)]
-        stack.append(cv2.resize(crop, (32, 32), interpolation=cv2.INTER_AREA))
-    return phash_batch(np.stack(stack))
+def box_hashes(grey: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """pHashes (uint64, n) of the boxes (n, 4) = (x0, y0, x1, y1) as fractions of `grey`'s
+    width/height: each box is area-averaged onto 32x32 through one integral image (block
+    edges rounded to whole pixels), all boxes in one vectorised pass."""
+    h, w = grey.shape
+    integral = cv2.integral(grey, sdepth=cv2.CV_64F)              # (h+1, w+1)
+    steps = np.linspace(0.0, 1.0, 33)
+    xs = np.rint((boxes[:, [0]] + (boxes[:, [2]] - boxes[:, [0]]) * steps) * w).astype(np.int64)
+    ys = np.rint((boxes[:, [1]] + (boxes[:, [3]] - boxes[:, [1]]) * steps) * h).astype(np.int64)
+    xs = np.maximum.accumulate(np.clip(xs, 0, w), axis=1)
+    ys = np.maximum.accumulate(np.clip(ys, 0, h), axis=1)
+    corner = integral[ys[:, :, None], xs[:, None, :]]             # (n, 33, 33)
+    sums = corner[:, 1:, 1:] - corner[:, :-1, 1:] - corner[:, 1:, :-1] + corner[:, :-1, :-1]
+    area = (np.diff(ys, axis=1)[:, :, None] * np.diff(xs, axis=1)[:, None, :])
+    return phash_batch(sums / np.maximum(area, 1))
+
+
+_WINDOW_BOXES = np.array([(left, top, 1.0 - right, 1.0 - bottom)
+                          for left, top, right, bottom in itertools.product(WINDOW_STEPS, repeat=4)
+                          if (left, top, right, bottom) != (0, 0, 0, 0)], dtype=np.float64)
 
 
 def turn_hashes(grey_small: np.ndarray) -> np.ndarray:
@@ -227,21 +238,20 @@ def _leading(flags: np.ndarray) -> int:
 
 def content_box(rgb_small: np.ndarray) -> tuple[int, int, int, int]:
     """Box (x0, y0, x1, y1) px of `rgb_small` (h, w, 3 int16) without uniform margins (borders,
-    padding, screenshot frames, any colour, several colours in a row). At most MARGIN_MAX_SHARE
-    of each side is trimmed; a uniform image keeps its full box."""
+    padding, screenshot frames: any colour, several colours in a row): uniform rows first, then
+    uniform columns within the kept rows. At most MARGIN_MAX_SHARE of each side is trimmed; a
+    uniform image keeps its full box."""
     h, w = rgb_small.shape[:2]
-    x0, y0, x1, y1 = 0, 0, w, h
-    for _ in range(2):  # rows, then columns within the kept rows, then once more
-        rows = _uniform_runs(rgb_small[y0:y1, x0:x1])
-        top, bottom = _leading(rows), _leading(rows[::-1])
-        if top + bottom < len(rows):
-            y0, y1 = y0 + min(top, int(h * MARGIN_MAX_SHARE)), \
-                y1 - min(bottom, int(h * MARGIN_MAX_SHARE))
-        cols = _uniform_runs(rgb_small[y0:y1, x0:x1].transpose(1, 0, 2))
-        left, right = _leading(cols), _leading(cols[::-1])
-        if left + right < len(cols):
-            x0, x1 = x0 + min(left, int(w * MARGIN_MAX_SHARE)), \
-                x1 - min(right, int(w * MARGIN_MAX_SHARE))
+    rows = _uniform_runs(rgb_small)
+    top, bottom = _leading(rows), _leading(rows[::-1])
+    if top + bottom >= h:
+        return 0, 0, w, h
+    y0, y1 = min(top, int(h * MARGIN_MAX_SHARE)), h - min(bottom, int(h * MARGIN_MAX_SHARE))
+    cols = _uniform_runs(rgb_small[y0:y1].transpose(1, 0, 2))
+    left, right = _leading(cols), _leading(cols[::-1])
+    if left + right >= w:
+        return 0, y0, w, y1
+    x0, x1 = min(left, int(w * MARGIN_MAX_SHARE)), w - min(right, int(w * MARGIN_MAX_SHARE))
     return x0, y0, x1, y1
 
 
@@ -271,8 +281,8 @@ def spread_keypoints(kps, shape: tuple[int, int]) -> list:
         return list(kps)
     h, w = shape
     cols, rows = ORB_GRID
-    pts = np.array([k.pt for k in kps], dtype=np.float32)
-    response = np.array([k.response for k in kps], dtype=np.float32)
+    pts = cv2.KeyPoint_convert(kps).reshape(-1, 2)
+    response = np.fromiter((k.response for k in kps), dtype=np.float32, count=len(kps))
     cell = (np.minimum((pts[:, 1] * rows / h).astype(int), rows - 1) * cols
             + np.minimum((pts[:, 0] * cols / w).astype(int), cols - 1))
     order = np.lexsort((-response, cell))                 # by cell, strongest first
@@ -310,15 +320,14 @@ def fingerprint_image(img: Image.Image, sha256: str) -> Fingerprint:
     grey_std = float(cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY).std())
     mean_rgb = tuple(float(c) for c in small_rgb.reshape(-1, 3).mean(axis=0))
 
-    trim_rgb = _resize_long(rgb, 256).astype(np.int16)
+    trim_rgb = _resize_long(rgb, TRIM_LONG_EDGE_PX).astype(np.int16)
     th, tw = trim_rgb.shape[:2]
     bx0, by0, bx1, by1 = content_box(trim_rgb)
     box = (bx0 / tw, by0 / th, bx1 / tw, by1 / th)
-    cx0, cy0 = int(box[0] * w), int(box[1] * h)
-    cx1, cy1 = max(cx0 + 1, int(round(box[2] * w))), max(cy0 + 1, int(round(box[3] * h)))
 
     orb_img = _resize_long(grey, ORB_LONG_EDGE_PX)
     hash_img = _resize_long(grey, HASH_LONG_EDGE_PX)
+    hashes = box_hashes(hash_img, np.vstack([[0.0, 0.0, 1.0, 1.0], box, _WINDOW_BOXES]))
     kps, desc = _orb().compute(orb_img, spread_keypoints(_orb().detect(orb_img, None),
                                                          orb_img.shape))
     if desc is None or not kps:
@@ -329,13 +338,12 @@ def fingerprint_image(img: Image.Image, sha256: str) -> Fingerprint:
 
     return Fingerprint(
         sha256=sha256,
-        phash=phash64(grey),
-        content_phash=phash64(grey[cy0:cy1, cx0:cx1]),
+        phash=int(hashes[0]), content_phash=int(hashes[1]),
         low_variance=grey_std < LOW_VARIANCE_STD,
         mean_rgb=mean_rgb, grey_std=grey_std, content_box=box,
         size=(w * factor, h * factor),
         orb_size=(orb_img.shape[1], orb_img.shape[0]),
-        window_hashes=window_hashes(hash_img), turn_hashes=turn_hashes(hash_img),
+        window_hashes=hashes[2:], turn_hashes=turn_hashes(hash_img),
         keypoints=pts, descriptors=np.ascontiguousarray(desc, dtype=np.uint8),
         thumb=_resize_long(grey, THUMB_LONG_EDGE_PX),
     )

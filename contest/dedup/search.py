@@ -113,6 +113,13 @@ class CandidateIndex:
     def __len__(self) -> int:
         return int(self.ids.size)
 
+    @property
+    def rows(self) -> np.ndarray:
+        """The stored `index_row`s, (n, 82) uint64 (a read-only view; column 0 = pHash)."""
+        view = self._cols.T
+        view.flags.writeable = False
+        return view
+
     def scores(self, query: Fingerprint) -> np.ndarray:
         """Per stored image (storage order): int16 "distance" = the smallest global-hash
         distance (bits) when that is within CANDIDATE_MAX_DISTANCE, else the smallest

@@ -234,6 +234,7 @@ def test_candidate_index_add_and_rows(master_fp):
     assert index.candidates(master_fp) == []
     index.add([5], index_row(master_fp)[None])
     assert index.candidates(master_fp) == [(5, 0)]
+    assert index.rows.shape == (1, 82) and index.rows[0, 0] == master_fp.phash
     with pytest.raises(ValueError):
         index.add([1, 2], index_row(master_fp)[None])
 

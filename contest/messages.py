@@ -295,8 +295,8 @@ WECHAT_WINNERS_WORD = {True: "获奖作品", False: "拟获奖作品"}  # by is_
 WECHAT_TITLE_PATTERNS = ("{contest}{track}{winners}", "{track}海报大赛{winners}",
                          "{track}{winners}")  # the first that fits the title limit
 WECHAT_DIGEST_PATTERN = {
-    True: "{contest}{track}评审结果揭晓，共评出获奖作品{n}件（{tally}）。{organiser}",
-    False: "{contest}{track}拟获奖作品{n}件（{tally}），确认发布前仅供内部审核，请勿对外发布。",
+    True: "{contest}“{track}”评审结果揭晓，共评出获奖作品{n}件（{tally}），现予展示。",
+    False: "{contest}“{track}”拟获奖作品{n}件（{tally}），确认发布前仅供内部审核，请勿对外发布。",
 }
 WECHAT_CSV_HEADERS = ("序号", "奖项", "作品编号", "作品名称", "参赛单位", "作者", "指导教师",
                       "图片说明：时间", "图片说明：地点", "图片说明：人物", "图片说明：事件",

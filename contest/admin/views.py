@@ -1,6 +1,6 @@
 """Editors' area. `bp` guards every route for editors and admins; each area of the editors'
-work is a child blueprint in its own module (entries, dedup, rounds, results), registered
-here, so endpoints read `admin.<area>.<verb_noun>`."""
+work is a child blueprint in its own module (entries, dedup, rounds, results, wechat),
+registered here, so endpoints read `admin.<area>.<verb_noun>`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from contest.admin.dedup import bp as dedup_bp
 from contest.admin.entries import bp as entries_bp
 from contest.admin.results import bp as results_bp
 from contest.admin.rounds import bp as rounds_bp
+from contest.admin.wechat import bp as wechat_bp
 from contest.roles import require_roles
 
 bp = Blueprint("admin", __name__)
@@ -18,6 +19,7 @@ bp.register_blueprint(entries_bp, url_prefix="/entries")
 bp.register_blueprint(dedup_bp, url_prefix="/dedup")
 bp.register_blueprint(rounds_bp, url_prefix="/rounds")
 bp.register_blueprint(results_bp, url_prefix="/results")
+bp.register_blueprint(wechat_bp, url_prefix="/wechat")
 
 
 @bp.route("/")

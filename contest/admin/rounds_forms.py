@@ -17,7 +17,8 @@ from wtforms import (BooleanField, DateTimeLocalField, DecimalField, FieldList, 
                      HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField,
                      StringField, SubmitField, TextAreaField, widgets)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, ValidationError, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
+                                ValidationError)
 
 from contest.forms import BaseForm
 from contest.models import DEFAULT_RUBRIC, RoundKind
@@ -36,7 +37,7 @@ def as_choices(pairs: list[tuple[object, str]]) -> list[SelectChoice]:
 
 KIND_CHOICES = as_choices([(RoundKind.preliminary.value, "初评"),
                            (RoundKind.second.value, "复评"), (RoundKind.final.value, "终评")])
-RULE_CHOICES = as_choices([("top_n", "按名次：前 N 名入围"), ("threshold", "按分数：平均分不低于线")])
+RULE_CHOICES = as_choices([("top_n", "按名次：前 N 名入围"), ("threshold", "按分数：得分不低于分数线")])
 
 
 def _display_tz() -> ZoneInfo:

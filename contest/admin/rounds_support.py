@@ -19,8 +19,8 @@ from wtforms.fields.choices import SelectChoice
 
 from contest import scoring
 from contest.judging import EntryProgress, RoundProgress, round_progress
-from contest.models import (City, Contest, Redaction, Role, Round, RoundJuror, RoundStatus, Track,
-                            Unit, User)
+from contest.models import (City, Contest, Redaction, Role, Round, RoundEntry, RoundJuror,
+                            RoundStatus, Track, Unit, User)
 
 __all__ = ["RoundDetail", "ShortlistPreview", "ShortlistRow", "current_contest",
            "entry_admin_url", "juror_choices", "round_detail_view", "round_summaries",
@@ -95,8 +95,10 @@ def round_summaries(session: Session, tracks: list[Track]) -> list[TrackRounds]:
     out = []
     for track in tracks:
         rounds = session.scalars(select(Round).where(Round.track_id == track.id)
-                                 .options(selectinload(Round.jurors),
-                                          selectinload(Round.round_entries))
+                                 .options(selectinload(Round.jurors)
+                                          .selectinload(RoundJuror.juror),
+                                          selectinload(Round.round_entries)
+                                          .selectinload(RoundEntry.entry))
                                  .order_by(Round.id)).all()
         item = TrackRounds(track=track)
         for r in rounds:
@@ -138,6 +140,7 @@ class ShortlistPreview:
     rows: list[ShortlistRow]
     entry_ids: list[int]
     previous_open: bool = False  # scores may still change; creating waits for the close
+    method: str = "mean"  # the previous round's aggregate method (scoring.AggregateMethod)
 
 
 def shortlist_preview(session: Session, previous: Round, rule: str, *, top_n: int | None,
@@ -159,7 +162,8 @@ def shortlist_preview(session: Session, previous: Round, rule: str, *, top_n: in
                          title=r.title, rank=r.rank, score=r.aggregate, reviews=r.n_scores,
                          advances=r.entry_id in chosen) for r in ranked]
     return ShortlistPreview(previous=previous, rows=rows, entry_ids=sorted(chosen),
-                            previous_open=previous.status != RoundStatus.closed)
+                            previous_open=previous.status != RoundStatus.closed,
+                            method=str(scoring.get_settings(session, previous).method))
 
 
 @dataclass
@@ -186,6 +190,11 @@ class RoundDetail:
 def round_detail_view(session: Session, round_: Round) -> RoundDetail:
     """Progress of `round_` (`judging.round_progress`) with juror units and redaction
     counts, for the editors' round page."""
+    # load the round's entries and jurors in two queries, not one per row
+    session.scalars(select(RoundEntry).where(RoundEntry.round_id == round_.id)
+                    .options(selectinload(RoundEntry.entry))).all()
+    session.scalars(select(RoundJuror).where(RoundJuror.round_id == round_.id)
+                    .options(selectinload(RoundJuror.juror))).all()
     progress = round_progress(session, round_)
     units = dict(session.execute(
         select(User.id, Unit.name).join(Unit, User.unit_id == Unit.id)

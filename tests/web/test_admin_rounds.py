@@ -478,8 +478,8 @@ def test_recording_a_conflict_on_an_open_round_reassigns(editor_client, session,
     assert "曾在该校兼职授课" in html
     session.expire_all()
     coi = session.scalar(select(ConflictOfInterest))
-    assert (coi.juror_id, coi.unit_id, coi.declared_by_id) == (juror.id, target.id,
-                                                               session.scalar(select(User.id).where(User.login == "editor1")))
+    editor_id = session.scalar(select(User.id).where(User.login == "editor1"))
+    assert (coi.juror_id, coi.unit_id, coi.declared_by_id) == (juror.id, target.id, editor_id)
     for e in entries:
         jurors_of_e = set(session.scalars(select(Assignment.juror_id).where(
             Assignment.entry_id == e.id, Assignment.is_active.is_(True))))

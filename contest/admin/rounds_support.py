@@ -177,8 +177,15 @@ class RoundDetail:
     locked_sheets: dict[int, RoundJuror]
 
     @property
+    def is_assigned(self) -> bool:
+        """Assignment has run and given out at least one entry."""
+        return self.progress.assigned > 0
+
+    @property
     def short_entries(self) -> list[EntryProgress]:
-        """Entries with fewer active jurors than the round's k."""
+        """Entries with fewer active jurors than the round's k (once assignment has run)."""
+        if not self.is_assigned:
+            return []
         return [e for e in self.progress.entries if e.assigned < e.wanted]
 
     @property

@@ -235,6 +235,9 @@ def draft_round(session, contest, jurors, entries):
 
 
 def test_open_then_close_a_round(editor_client, session, draft_round):
+    page = editor_client.get(f"/admin/rounds/{draft_round.id}").get_data(True)
+    assert "未开始" in page and "开启本轮" in page and "尚未分配作品" in page
+    assert "评委人数不足" not in page.split("作品进度", 1)[1]  # nothing assigned yet
     r = editor_client.post(f"/admin/rounds/{draft_round.id}/open")
     assert r.status_code == 302
     session.expire_all()

@@ -82,15 +82,17 @@ def _dedup_already_decided(p: dict[str, Any]) -> str:
     return f"该配对已由{p.get('by') or '其他编辑'}于{format_local(p['at'])}处理，无需重复处理"
 
 
-def format_mb(size_bytes: int) -> str:
-    """Bytes → '1.4MB' with MB = 1024×1024 bytes (RULES.md, our default)."""
+def format_mb(size_bytes: int, *, precise: bool = False) -> str:
+    """Bytes → '1.4MB' with MB = 1024×1024 bytes (RULES.md, our default).
+
+    `precise=True` (rule messages): never round onto a whole number of MB the size is not,
+    so 2 MiB − 1 byte or 10 MiB + 1 byte never reads as exactly "2MB" / "10MB" next to the
+    rule it breaks; lists and pages use the short form."""
     mb = size_bytes / (1024 * 1024)
     if mb >= 100:
         return f"{mb:.0f}MB"
     text = f"{mb:.2f}".rstrip("0").rstrip(".")
-    if "." not in text and size_bytes != int(text) * 1024 * 1024:
-        # never round onto a whole-MB limit: 2 MiB - 1 byte or 10 MiB + 1 byte must not read
-        # as exactly "2MB" / "10MB" next to the rule it breaks
+    if precise and "." not in text and size_bytes != int(text) * 1024 * 1024:
         text = f"{mb:.6f}".rstrip("0")
     return f"{text}MB"
 
@@ -104,11 +106,11 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
                          f"（当前文件实际为 {_fmt(p)} 格式）"),
     "width": lambda p: f"图片宽度不低于{p['min']}像素（当前：{p['actual']}像素）",
     "size_small": lambda p: (f"单张图片不低于{format_mb(p['min'])}、不高于{format_mb(p['max'])}"
-                             f"（当前：{format_mb(p['actual'])}）") if p.get("max") else
-    f"单张图片不低于{format_mb(p['min'])}（当前：{format_mb(p['actual'])}）",
+                             f"（当前：{format_mb(p['actual'], precise=True)}）") if p.get("max") else
+    f"单张图片不低于{format_mb(p['min'])}（当前：{format_mb(p['actual'], precise=True)}）",
     "size_large": lambda p: (f"单张图片不低于{format_mb(p['min'])}、不高于{format_mb(p['max'])}"
-                             f"（当前：{format_mb(p['actual'])}）") if p.get("min") else
-    f"单张图片不高于{format_mb(p['max'])}（当前：{format_mb(p['actual'])}）",
+                             f"（当前：{format_mb(p['actual'], precise=True)}）") if p.get("min") else
+    f"单张图片不高于{format_mb(p['max'])}（当前：{format_mb(p['actual'], precise=True)}）",
     "corrupt": lambda p: "文件已损坏或上传不完整，请重新导出为标准 JPG 或 PNG 后再上传"
     + (f"（{p['detail']}）" if p.get("detail") else ""),
     "empty": lambda p: "文件为空（0字节），请重新选择图片",
@@ -282,9 +284,12 @@ MESSAGES.update({  # contest/wechat.py (the WeChat package, 公众号图文)
     "wechat_digest_too_long": lambda p: f"摘要不超过{p['max']}个字（当前：{p['actual']}个字）",
     "wechat_focus_invalid": lambda p: (f"封面焦点须为0到1之间的两个数，如 0.5,0.4"
                                        f"（当前：{p.get('value', '')}）"),
-    "wechat_cover_not_winner": lambda p: f"封面须取自本赛道的获奖作品（当前：{p.get('code', '')}）",
-    "wechat_image_missing": lambda p: f"作品 {p.get('code', '')} 的原图文件缺失，无法导出",
-    "wechat_image_unreadable": lambda p: f"作品 {p.get('code', '')} 的原图无法读取，无法导出",
+    "wechat_cover_not_winner": lambda p: (f"封面须取自本赛道的获奖作品"
+                                          f"（当前：{p.get('entry_code', '')}）"),
+    "wechat_image_missing": lambda p: (f"作品 {p.get('entry_code', '')} 的原图文件缺失，"
+                                       f"无法导出"),
+    "wechat_image_unreadable": lambda p: (f"作品 {p.get('entry_code', '')} 的原图无法读取，"
+                                          f"无法导出"),
     "wechat_image_budget": lambda p: (f"图片 {p.get('name', '')} 压缩后仍超过1MB"
                                       f"（当前：{format_mb(p.get('size', 0))}）"),
 })

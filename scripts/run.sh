@@ -6,6 +6,12 @@
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-5000}"
+# The demo posters carry Chinese titles; without a CJK font they fall back to English ones.
+if ! fc-list :lang=zh 2>/dev/null | grep -q . && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "==> 安装中文字体 fonts-noto-cjk（演示海报用）"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null) \
+    || echo "中文字体安装失败：演示海报将使用英文标题" >&2
+fi
 flask --app contest init-db
 flask --app contest seed-demo --stage "${STAGE:-judging}" --skip-if-present
 echo

@@ -144,7 +144,7 @@ class ImportRowError(ContestError):
 class WechatError(ContestError):
     """The WeChat package (公众号图文) cannot be built. `code` in: wechat_no_winners
     (track), wechat_title_too_long / wechat_digest_too_long (max, actual),
-    wechat_focus_invalid (value), wechat_cover_not_winner (code), wechat_image_missing /
-    wechat_image_unreadable (code), wechat_image_budget (name, size)."""
+    wechat_focus_invalid (value), wechat_cover_not_winner (entry_code), wechat_image_missing
+    / wechat_image_unreadable (entry_code), wechat_image_budget (name, size)."""
 
     code = "wechat_no_winners"

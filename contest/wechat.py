@@ -79,8 +79,8 @@ CAPTIONS_NAME = "captions.txt"
 # Draft decode size for originals, px as displayed: wide enough for the 1080 px body and
 # tall enough for a 500 px-high square cover from a landscape image.
 _DRAFT_SIZE = (BODY_WIDTH_PX, COVERS["1x1"][1])
-# Characters Windows forbids in file names, path separators and control characters.
-_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+# Characters Windows forbids in file names, path separators, control characters, spaces.
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\s]+')
 _SPACES = re.compile(r"\s+")
 _NAME_PART_CHARS = {"unit": 20, "title": 24}
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # spreadsheet formula injection
@@ -179,19 +179,19 @@ def body_height(size: tuple[int, int]) -> int:
 def slice_rows(height_px: int) -> list[tuple[int, int]]:
     """[(top, height)] px cutting a 1080 px-wide image `height_px` tall into the fewest even
     slices of at most `MAX_SLICE_HEIGHT_PX`; one slice for any ordinary poster (A4 at
-    1080 px wide is 1527 px tall)."""
+    1080 px wide is 1528 px tall)."""
     n = -(-height_px // MAX_SLICE_HEIGHT_PX)
     bounds = [round(i * height_px / n) for i in range(n + 1)]
     return [(bounds[i], bounds[i + 1] - bounds[i]) for i in range(n)]
 
 
 def _safe_name(text: str, limit: int | None = None) -> str:
-    """`text` usable in a file name on Windows, macOS and Linux: forbidden characters and
-    whitespace runs become '_', leading/trailing dots, spaces and '_' go; capped at `limit`
-    characters."""
-    text = _SPACES.sub("_", _UNSAFE_NAME.sub("_", text or "")).strip(" ._")
+    """`text` usable in a file name on Windows, macOS and Linux: each run of forbidden
+    characters and whitespace becomes one '_', leading/trailing dots and '_' go; capped at
+    `limit` characters."""
+    text = _UNSAFE_NAME.sub("_", text or "").strip("._")
     if limit is not None:
-        text = text[:limit].rstrip(" ._")
+        text = text[:limit].rstrip("._")
     return text
 
 
@@ -300,20 +300,20 @@ def header_size(entry: Entry, storage) -> tuple[int, int]:  # noqa: ANN001
             orientation = imaging.read_orientation(im)
             w, h = im.size
     except (OSError, ValueError, SyntaxError):
-        raise WechatError("wechat_image_unreadable", code=entry.code or "") from None
+        raise WechatError("wechat_image_unreadable", entry_code=entry.code or "") from None
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
 
 def _original_path(entry: Entry, storage) -> Path:  # noqa: ANN001
     original = entry.current_file(FileKind.original)
     if original is None:
-        raise WechatError("wechat_image_missing", code=entry.code or "")
+        raise WechatError("wechat_image_missing", entry_code=entry.code or "")
     try:
         path = storage.path(original.storage_key)
     except ValueError:
-        raise WechatError("wechat_image_missing", code=entry.code or "") from None
+        raise WechatError("wechat_image_missing", entry_code=entry.code or "") from None
     if not path.is_file():
-        raise WechatError("wechat_image_missing", code=entry.code or "")
+        raise WechatError("wechat_image_missing", entry_code=entry.code or "")
     return path
 
 
@@ -335,7 +335,7 @@ def plan_package(session: Session, track: Track, *, cover_entry: Entry | None = 
     if cover_entry is None:
         cover_entry = won[0].entry
     elif all(w.entry.id != cover_entry.id for w in won):
-        raise WechatError("wechat_cover_not_winner", code=cover_entry.code or "")
+        raise WechatError("wechat_cover_not_winner", entry_code=cover_entry.code or "")
     counts = Counter(w.tier for w in won)
     tally = [(AWARD_LABELS[t.value], counts[t]) for t in TIER_ORDER if counts[t]]
     contest = track.contest
@@ -426,7 +426,7 @@ def load_original(entry: Entry, storage) -> Image.Image:  # noqa: ANN001
     try:
         return imaging.load_normalised(path, draft_size=_DRAFT_SIZE)
     except InvalidImage:
-        raise WechatError("wechat_image_unreadable", code=entry.code or "") from None
+        raise WechatError("wechat_image_unreadable", entry_code=entry.code or "") from None
 
 
 def body_jpegs(img: Image.Image, images: Sequence[BodyImage]) -> list[bytes]:

@@ -46,7 +46,8 @@ class SeededTrack:
 
 
 def seed_winners(session, storage, *, posters: list[Image.Image],  # noqa: ANN001
-                 units: list[str] | None = None, titles: list[str] | None = None, finalise: bool = True,
+                 units: list[str] | None = None, titles: list[str] | None = None,
+                 finalise: bool = True,
                  quotas: tuple[int, int, int, int] = (1, 1, 1, 10), editor: User | None = None,
                  track_kind: TrackKind = TrackKind.vet_week, **entry_kw) -> SeededTrack:
     """One entry per poster in `track_kind` (originals stored as JPEG q92), scored so the

@@ -59,6 +59,7 @@ def _load_round(session: Session, round_id: int) -> Round:
 
 @bp.route("/")
 def list_rounds():  # noqa: ANN201
+    """Rounds of the current contest per track, with status, window and progress."""
     session = get_session()
     contest = current_contest(session)
     tracks = contest.tracks if contest is not None else []
@@ -80,6 +81,9 @@ def _fill_choices(session: Session, form: RoundForm, contest: Contest) -> None:
 
 @bp.route("/new", methods=["GET", "POST"])
 def create_round():  # noqa: ANN201
+    """GET: the form with the default rubric. POST buttons: 新建评委账号 (create a juror
+    account, come back with it ticked), 预览入围作品 (later rounds), 创建评审轮次
+    (`rounds.create_round`; a later round only with the shortlist just previewed)."""
     session = get_session()
     contest = current_contest(session)
     if contest is None:
@@ -176,6 +180,7 @@ def create_round():  # noqa: ANN201
 
 @bp.route("/<int:round_id>")
 def round_detail(round_id: int):  # noqa: ANN201
+    """One round: settings, actions, progress per juror and per entry, reminder text."""
     session = get_session()
     round_ = _load_round(session, round_id)
     return render_template("admin/rounds/round_detail.html", round_=round_,
@@ -186,6 +191,7 @@ def round_detail(round_id: int):  # noqa: ANN201
 
 @bp.route("/<int:round_id>/open", methods=["POST"])
 def open_round(round_id: int):  # noqa: ANN201
+    """POST: open the round (`rounds.open_round`: assignment and juror images)."""
     session = get_session()
     round_ = _load_round(session, round_id)
     if not ConfirmForm().validate_on_submit():
@@ -206,6 +212,7 @@ def open_round(round_id: int):  # noqa: ANN201
 
 @bp.route("/<int:round_id>/close", methods=["POST"])
 def close_round(round_id: int):  # noqa: ANN201
+    """POST: close the round (`rounds.close_round`)."""
     session = get_session()
     round_ = _load_round(session, round_id)
     if not ConfirmForm().validate_on_submit():
@@ -223,6 +230,7 @@ def close_round(round_id: int):  # noqa: ANN201
 
 @bp.route("/<int:round_id>/assign", methods=["POST"])
 def rerun_assignment(round_id: int):  # noqa: ANN201
+    """POST: run `assignment.assign` again: fills gaps, drops conflicts, keeps scores."""
     session = get_session()
     round_ = _load_round(session, round_id)
     if not ConfirmForm().validate_on_submit():
@@ -242,6 +250,7 @@ def rerun_assignment(round_id: int):  # noqa: ANN201
 
 @bp.route("/<int:round_id>/jurors/<int:round_juror_id>/unlock", methods=["POST"])
 def unlock_sheet(round_id: int, round_juror_id: int):  # noqa: ANN201
+    """POST: unlock one juror's submitted sheet with a reason (`judging.unlock_sheet`)."""
     session = get_session()
     round_ = _load_round(session, round_id)
     round_juror = session.get(RoundJuror, round_juror_id)

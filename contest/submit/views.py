@@ -172,10 +172,18 @@ def _error_rows(errors: list[ContestError]) -> list[dict[str, str]]:
 # ----------------------------------------------------------------------------- dashboard
 
 
+@bp.before_request
+def _require_unit():  # noqa: ANN202
+    """An entrant account without a unit (a data error) sees the dashboard's notice only."""
+    if current_user.is_authenticated and current_user.unit_id is None \
+            and request.endpoint != "submit.dashboard":
+        abort(404)
+
+
 @bp.route("/")
 def dashboard():  # noqa: ANN201
     session = get_session()
-    contest = entries.current_contest(session)
+    contest = entries.current_contest(session) if current_user.unit_id else None
     tracks = []
     if contest is not None:
         mine = entries.unit_entries(session, current_user.unit, contest)
@@ -202,8 +210,11 @@ def _render_form(form: EntryForm, *, contest: Contest, track: Track, entry: Entr
     general = form.apply_errors(errors)
     action = (url_for("submit.edit_entry", entry_id=entry.id) if entry is not None
               else url_for("submit.new_entry", track=track.kind.value))
+    quota_full = (entry is None or entry.status != EntryStatus.submitted) and \
+        entries.remaining_quota(get_session(), current_user.unit, track) == 0
     page = render_template("submit/entry_form.html", form=form, contest=contest, track=track,
                            entry=entry, form_action=action, error_rows=_error_rows(errors),
+                           quota_full=quota_full,
                            general_errors=[message_for(e) for e in general],
                            limits=image_limits(contest), accept=IMAGE_ACCEPT,
                            current_image=entry.current_file(FileKind.thumb) if entry else None)

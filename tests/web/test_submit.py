@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from contest import db
-from contest.models import Entry, EntryFile, EntryStatus, FileKind, Role
+from contest.models import Entry, EntryFile, EntryStatus, FileKind, Role, User
 from tests import factories
 from tests.conftest import login_client
 from tests.entry_helpers import MIB, poster_data, post_entry, stored_files
@@ -285,6 +285,8 @@ def test_quota_counts_submitted_entries_per_track(session, app, entrant):
     session.commit()
     client = login_client(app, entrant)
     assert "已达上限" in client.get("/submit/").get_data(as_text=True)
+    form = client.get("/submit/entries/new?track=vet_week").get_data(as_text=True)
+    assert "已达上限：现在只能暂存" in form
     r = post_entry(client, image=poster_data(13))
     assert r.status_code == 422
     assert "每个单位在“职业教育活动周”赛道最多提交3件作品（当前已提交：3件）" in r.get_data(as_text=True)
@@ -428,6 +430,15 @@ def test_another_units_entry_is_404_everywhere(app, entrant, other_entry):
     assert "别的单位的作品" not in html
     after = _entries(app)[-1]
     assert after.title == "别的单位的作品" and after.status == EntryStatus.submitted
+
+
+def test_entrant_account_without_a_unit_sees_a_notice_only(session, app, contest):
+    user = User(login="nounit", role=Role.entrant, password_hash="-", display_name="")
+    session.add(user)
+    session.commit()
+    client = login_client(app, user)
+    assert "还没有关联参赛单位" in client.get("/submit/").get_data(as_text=True)
+    assert client.get("/submit/entries/new?track=vet_week").status_code == 404
 
 
 def test_other_roles_and_anonymous_cannot_reach_entrant_pages(app, juror, editor, other_entry):

@@ -37,8 +37,8 @@ from contest.entries import current_contest
 from contest.errors import ContestError
 from contest.forms import BaseForm
 from contest.messages import message_for
-from contest.models import (AuditEvent, DedupKind, DuplicateFlag, Entry, EntryFile, FileKind, FlagStatus,
-                            ReferenceImage)
+from contest.models import (AuditEvent, DedupKind, DuplicateFlag, Entry, EntryFile, FileKind,
+                            FlagStatus, ReferenceImage)
 from contest.storage import get_storage, receive_upload
 
 bp = Blueprint("dedup", __name__)
@@ -83,13 +83,6 @@ class Side:
     entry: Entry | None = None
     original: EntryFile | None = None
     reference: ReferenceImage | None = None
-
-    @property
-    def thumb_url(self) -> str | None:
-        if self.reference is not None:
-            return url_for(".reference_image", ref_id=self.reference.id, variant="thumb")
-        thumb = _derivative(self.entry, self.original, FileKind.thumb)
-        return url_for("admin.entries.entry_image", file_id=thumb.id) if thumb else None
 
     @property
     def name(self) -> str:
@@ -222,8 +215,9 @@ def _pair_page(flag: DuplicateFlag, form: DecisionForm, status: int = 200):  # n
     widest = max(a_px, b_px)
     widths = (round(100 * a_px / widest, 1), round(100 * b_px / widest, 1))
     return render_template("admin/dedup/pair.html", flag=flag, a=a, b=b, images=images,
-                           widths=widths, b_relative=b_px / a_px, form=form, cluster=cluster, history=history,
-                           sides=_sides, visible=service.visible(flag)), status
+                           widths=widths, b_relative=b_px / a_px, form=form, cluster=cluster,
+                           history=history, sides=_sides,
+                           visible=service.visible(flag)), status
 
 
 @bp.route("/pairs/<int:flag_id>")

@@ -159,13 +159,23 @@ async function decodedWidth(file) {
   } catch (e) { return null; }
 }
 
+function readBlob(blob) {
+  if (blob.arrayBuffer) return blob.arrayBuffer();
+  return new Promise((resolve, reject) => { // older in-app browsers
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsArrayBuffer(blob);
+  });
+}
+
 /** Check `file` against `rules`; returns {problems: [{rule, message}], info}. */
 export async function inspect(file, rules) {
   const problems = [];
   const add = (rule, params) => problems.push({ rule, message: MESSAGES[rule](params) });
   if (file.size === 0) { add('empty', {}); return { problems, info: null }; }
   const readBytes = file.size <= 64 * MIB ? file.size : 4 * MIB;
-  const buf = new Uint8Array(await file.slice(0, readBytes).arrayBuffer());
+  const buf = new Uint8Array(await readBlob(file.slice(0, readBytes)));
   const format = sniff(buf);
   const allowed = rules.formats.map((f) => FORMAT_LABELS[f] || f)
     .sort((a, b) => (a === 'JPG' ? -1 : b === 'JPG' ? 1 : a.localeCompare(b))).join('、');
@@ -249,7 +259,11 @@ function setupForm(form) {
   const check = form.querySelector('[data-upload-check]');
   const progress = form.querySelector('[data-upload-progress]');
   if (!input || !check) return;
-  const state = { file: null, problems: [], checking: null };
+  const state = { file: null, problems: [], checking: null, clicked: null };
+  // the button pressed ("暂存" / "提交"), for browsers without SubmitEvent.submitter
+  form.querySelectorAll('button[type=submit]').forEach((b) => {
+    b.addEventListener('click', () => { state.clicked = b; });
+  });
 
   const show = (problems, info) => {
     check.replaceChildren();
@@ -284,7 +298,7 @@ function setupForm(form) {
   form.addEventListener('submit', async (event) => {
     if (!state.file) return; // nothing to upload: an ordinary post
     event.preventDefault();
-    const submitter = event.submitter;
+    const submitter = event.submitter || state.clicked;
     if (state.checking) await state.checking;
     if (state.problems.length) {
       check.querySelector('.error')?.scrollIntoView({ block: 'center' });

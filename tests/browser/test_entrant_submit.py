@@ -98,3 +98,31 @@ def test_body_over_the_limit_shows_the_chinese_413_page_through_xhr(small_limit_
     page.get_by_role("button", name="暂存").click()
     expect(page.locator("main")).to_contain_text("文件过大", timeout=10_000)
     expect(page.locator("main")).to_contain_text("1MB")
+
+
+
+BROWSER_CASES = [  # corpus file, the rule the browser must name, a part of its message
+    ("generated/gen_width_ok_only_before_rotation_2400x1600_o6.jpg", "width", "当前：1600像素"),
+    ("exif_orient_6_stored_1200x1800.jpg", "width", "当前：1800像素"),
+    ("renamed_webp_as.jpg", "format", "当前文件实际为 WebP 格式"),
+    ("renamed_heic_as.jpg", "format", "当前文件实际为 HEIC/HEIF 格式"),
+    ("apng_5_frames.png", "animated", "不支持动图或多帧图片"),
+    ("generated/gen_bomb_png_65000x65000_header.png", "bomb", "65000×65000像素"),
+    ("lossless_sof3.jpg", "unsupported_jpeg", "不支持该 JPEG 编码方式"),
+]
+
+
+def test_browser_check_reads_content_and_orientation_like_the_server(page, live_server,
+                                                                     entrant, shared_dir):
+    browser_login(page, live_server, "school1", DEFAULT_PASSWORD)
+    page.wait_for_url(f"{live_server}/submit/")
+    page.goto(f"{live_server}/submit/entries/new?track=vet_week")
+    check = page.locator("[data-upload-check]")
+    for name, rule, text in BROWSER_CASES:
+        page.set_input_files("#image", str(shared_dir / "corpus" / name))
+        expect(check.locator(f"[data-rule={rule}]")).to_contain_text(text)
+    # a portrait photo stored sideways (EXIF 8) is 2400 px wide as displayed
+    page.set_input_files("#image", str(
+        shared_dir / "corpus/generated/gen_width_ok_only_after_rotation_1600x2400_o8.jpg"))
+    expect(check.locator("[data-rule=size]")).to_be_visible()  # too small in bytes only
+    expect(check.locator("[data-rule=width]")).to_have_count(0)

@@ -85,3 +85,19 @@ def seed_winners(session, storage, *, posters: list[Image.Image],  # noqa: ANN00
 
 def open_zip(data: bytes) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(data))
+
+
+def jpeg_info(data: bytes) -> tuple[tuple[int, int], str, dict]:
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.format == "JPEG"
+        return im.size, im.mode, dict(im.info)
+
+
+def marker_centre(data: bytes) -> tuple[float, float] | None:
+    """Centroid (x, y) px of the pure-green marker's pixels in a JPEG, None if absent."""
+    a = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=int)
+    mask = (a[..., 1] > 225) & (a[..., 0] < 40) & (a[..., 2] < 40)
+    if mask.sum() < 50:
+        return None
+    ys, xs = np.nonzero(mask)
+    return float(xs.mean()), float(ys.mean())

@@ -21,7 +21,8 @@ from contest.models import AuditEvent, AwardTier, TrackKind
 from contest.storage import get_storage
 from tests import factories
 from tests.corpus_cases import metadata_problems
-from tests.wechat_helpers import marker_poster, noisy_poster, open_zip, seed_winners
+from tests.wechat_helpers import (jpeg_info, marker_centre, marker_poster, noisy_poster,
+                                  open_zip, seed_winners)
 
 MIB = 1024 * 1024
 BOM = b"\xef\xbb\xbf"
@@ -59,12 +60,6 @@ def parse_article(zf) -> tuple[ArticleParser, str]:  # noqa: ANN001
     parser.feed(html)
     parser.close()
     return parser, html
-
-
-def jpeg_info(data: bytes) -> tuple[tuple[int, int], str, dict]:
-    with Image.open(io.BytesIO(data)) as im:
-        assert im.format == "JPEG"
-        return im.size, im.mode, dict(im.info)
 
 
 def body_names(zf) -> list[str]:  # noqa: ANN001
@@ -216,16 +211,6 @@ def test_covers_are_cut_around_the_focus_from_the_chosen_winner(session, contest
     # the default: the first winner around (0.5, 0.4), which has no green marker
     default = open_zip(wechat.build_package(session, seeded.track, storage=storage))
     assert marker_centre(default.read("cover_1x1.jpg")) is None
-
-
-def marker_centre(data: bytes) -> tuple[float, float] | None:
-    """Centroid (x, y) px of the pure-green marker's pixels in a JPEG, None if absent."""
-    a = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=int)
-    mask = (a[..., 1] > 225) & (a[..., 0] < 40) & (a[..., 2] < 40)
-    if mask.sum() < 50:
-        return None
-    ys, xs = np.nonzero(mask)
-    return float(xs.mean()), float(ys.mean())
 
 
 def test_cover_must_be_a_winner(session, contest, storage):

@@ -51,8 +51,8 @@ def entry_form(image: bytes | None = None, filename: str = "海报.jpg",
     return data
 
 
-def post_entry(client, track: str = "vet_week", *, headers: dict | None = None,  # noqa: ANN001, ANN201
-               **kw):
+def post_entry(client, track: str = "vet_week", *,  # noqa: ANN001, ANN201
+               headers: dict | None = None, **kw):
     """POST the new-entry form (see `entry_form` for keywords)."""
     return client.post(f"/submit/entries/new?track={track}", data=entry_form(**kw),
                        content_type="multipart/form-data", headers=headers or {})

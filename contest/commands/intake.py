@@ -190,8 +190,8 @@ def _import_reasons(errors) -> list[str]:  # noqa: ANN001
             for e in errors]
 
 
-def _import_one(session, storage, row, *, contest, editor, base_dir: Path,  # noqa: ANN001, ANN202, PLR0913
-                has_ai_use_column: bool, allow_late: bool, source_name: str):
+def _import_one(session, storage, row, *, contest, editor,  # noqa: ANN001, ANN202, PLR0913
+                base_dir: Path, has_ai_use_column: bool, allow_late: bool, source_name: str):
     """Import one CSV row in its own transaction; returns its `RowResult`. A refused row
     leaves no database row and no stored file (PITFALLS.md #13: image work runs before the
     write transaction)."""

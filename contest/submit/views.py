@@ -27,7 +27,7 @@ from werkzeug.datastructures import FileStorage
 from contest import entries
 from contest.db import get_session
 from contest.errors import ContestError, InvalidImage, RulesBroken
-from contest.messages import TRACK_LABELS, message_for
+from contest.messages import message_for
 from contest.models import Contest, Entry, EntryStatus, FileKind, Track, TrackKind
 from contest.roles import require_roles
 from contest.storage import get_storage, receive_upload
@@ -513,4 +513,4 @@ def content_disposition(name: str, *, fallback: str) -> str:
     return f'attachment; filename="{safe}"; filename*=UTF-8\'\'{quote(name, safe="")}'
 
 
-__all__ = ["bp", "TRACK_LABELS"]
+__all__ = ["bp"]

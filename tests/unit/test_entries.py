@@ -330,7 +330,8 @@ def test_confirm_stored_rewrites_an_original_removed_by_a_concurrent_refusal(app
 # -------------------------------------------------------------------------- concurrency
 
 
-def _submit_in_thread(app, entry_id: int, results: dict, barrier: threading.Barrier) -> None:  # noqa: ANN001
+def _submit_in_thread(app, entry_id: int, results: dict,  # noqa: ANN001
+                      barrier: threading.Barrier) -> None:
     """Submit like a request would: own session, commit, retry SQLite lock conflicts."""
     barrier.wait()
     for _attempt in range(20):

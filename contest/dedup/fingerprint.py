@@ -32,13 +32,14 @@ from contest.imaging import load_normalised
 
 # Bump whenever anything that goes into a fingerprint changes; stored fingerprints with another
 # version must be recomputed from the stored files (PITFALLS #10).
-ALGO_VERSION = "phash64+win80+orb+thumb/2"
+ALGO_VERSION = "phash64+win80+tile9+orb+thumb/3"
 
 # JPEG draft request (px, each side): libjpeg picks the smallest DCT scale (1/2, 1/4, 1/8) whose
 # output still covers this box, so a 2480x3508 poster decodes at 1/8 (310x439). Entropy decoding
 # then dominates; the hashes and ORB need no more (bench: same accuracy as full decode).
 DRAFT_MIN_SIDE_PX = 256
 ORB_LONG_EDGE_PX = 448       # ORB runs on the image scaled to this long edge
+ORB_MIN_SIDE_PX = 64  # below this ORB (31 px patches, 8 pyramid levels) cannot run
 ORB_FEATURES = 500           # keypoints kept
 ORB_CANDIDATES = 10000       # keypoints detected before spreading them over the grid (fewer:
 #                              text corners crowd out every photo corner)
@@ -62,6 +63,11 @@ WINDOW_STEPS = (0.0, 0.075, 0.15)
 # Rotations (degrees) of the query for the candidate search (bench: 5 degrees moves pHash
 # up to 20 bits; rotated back within 2.5 degrees it is close again).
 TURN_DEGREES = (-5.0, -2.5, 2.5, 5.0)
+# Tiles for the candidate search of template siblings (same layout, some text changed): a 3x3
+# grid; siblings share most tiles at the same place. Near-flat tiles (std below TILE_FLAT_STD
+# grey levels) are left out, or every two posters with a white corner would share one.
+TILE_GRID = 3
+TILE_FLAT_STD = 4.0
 HASH_LONG_EDGE_PX = 256      # every pHash is taken from the image scaled to this long edge
 TRIM_LONG_EDGE_PX = 160      # margins are found on the image scaled to this long edge
 
@@ -87,6 +93,8 @@ class Fingerprint:
     orb_size: tuple[int, int]
     window_hashes: np.ndarray = field(repr=False)  # uint64 (80,): pHash of crop windows
     turn_hashes: np.ndarray = field(repr=False)    # uint64 (4,): pHash of slight rotations
+    tile_hashes: np.ndarray = field(repr=False)    # uint64 (9,): pHash of 3x3 grid tiles
+    tile_flat: int = field(repr=False)             # bit k set: tile k is near-flat (unused)
     keypoints: np.ndarray = field(repr=False)     # float32 (n, 2)
     descriptors: np.ndarray = field(repr=False)   # uint8 (n, 32)
     thumb: np.ndarray = field(repr=False)         # uint8 (h, w)
@@ -101,6 +109,7 @@ class Fingerprint:
             "low_variance": self.low_variance, "mean_rgb": list(self.mean_rgb),
             "grey_std": self.grey_std, "content_box": list(self.content_box),
             "size": list(self.size), "orb_size": list(self.orb_size),
+            "tile_flat": int(self.tile_flat),
         }
         ok, thumb_jpeg = cv2.imencode(".jpg", self.thumb,
                                       [cv2.IMWRITE_JPEG_QUALITY, THUMB_JPEG_QUALITY])
@@ -111,6 +120,7 @@ class Fingerprint:
                  meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
                  window_hashes=self.window_hashes.astype(np.uint64),
                  turn_hashes=self.turn_hashes.astype(np.uint64),
+                 tile_hashes=self.tile_hashes.astype(np.uint64),
                  keypoints=self.keypoints.astype(np.float32),
                  descriptors=self.descriptors.astype(np.uint8),
                  thumb=np.asarray(thumb_jpeg, dtype=np.uint8).ravel())
@@ -128,6 +138,7 @@ class Fingerprint:
                 thumb_jpeg = z["thumb"]
                 window_hashes = z["window_hashes"].astype(np.uint64)
                 turn_hashes = z["turn_hashes"].astype(np.uint64)
+                tile_hashes = z["tile_hashes"].astype(np.uint64)
         except (OSError, KeyError, ValueError, UnicodeDecodeError) as exc:
             raise ValueError(f"not a fingerprint: {exc}") from exc
         if meta.get("algo_version") != ALGO_VERSION:
@@ -142,7 +153,8 @@ class Fingerprint:
             mean_rgb=tuple(meta["mean_rgb"]), grey_std=float(meta["grey_std"]),
             content_box=tuple(meta["content_box"]), size=tuple(meta["size"]),
             orb_size=tuple(meta["orb_size"]), window_hashes=window_hashes,
-            turn_hashes=turn_hashes, keypoints=keypoints, descriptors=descriptors,
+            turn_hashes=turn_hashes, tile_hashes=tile_hashes,
+            tile_flat=int(meta["tile_flat"]), keypoints=keypoints, descriptors=descriptors,
             thumb=thumb, algo_version=meta["algo_version"])
 
 
@@ -209,6 +221,21 @@ def box_hashes(grey: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 _WINDOW_BOXES = np.array([(left, top, 1.0 - right, 1.0 - bottom)
                           for left, top, right, bottom in itertools.product(WINDOW_STEPS, repeat=4)
                           if (left, top, right, bottom) != (0, 0, 0, 0)], dtype=np.float64)
+
+
+_TILE_BOXES = np.array([(i / TILE_GRID, j / TILE_GRID, (i + 1) / TILE_GRID, (j + 1) / TILE_GRID)
+                        for j in range(TILE_GRID) for i in range(TILE_GRID)], dtype=np.float64)
+
+
+def flat_tiles(grey_small: np.ndarray) -> int:
+    """Bit mask (bit k = tile k of the TILE_GRID grid, row-major) of near-flat tiles."""
+    h, w = grey_small.shape
+    mask = 0
+    for k, (x0, y0, x1, y1) in enumerate(_TILE_BOXES):
+        tile = grey_small[int(y0 * h):int(y1 * h), int(x0 * w):int(x1 * w)]
+        if tile.size == 0 or float(tile.std()) < TILE_FLAT_STD:
+            mask |= 1 << k
+    return mask
 
 
 def turn_hashes(grey_small: np.ndarray) -> np.ndarray:
@@ -327,9 +354,15 @@ def fingerprint_image(img: Image.Image, sha256: str) -> Fingerprint:
 
     orb_img = _resize_long(grey, ORB_LONG_EDGE_PX)
     hash_img = _resize_long(grey, HASH_LONG_EDGE_PX)
-    hashes = box_hashes(hash_img, np.vstack([[0.0, 0.0, 1.0, 1.0], box, _WINDOW_BOXES]))
-    kps, desc = _orb().compute(orb_img, spread_keypoints(_orb().detect(orb_img, None),
-                                                         orb_img.shape))
+    hashes = box_hashes(hash_img, np.vstack([[0.0, 0.0, 1.0, 1.0], box, _WINDOW_BOXES,
+                                             _TILE_BOXES]))
+    # ORB's scale pyramid asserts on slivers (a 2000x1 PNG passes content-only intake):
+    # such an image simply has no local features.
+    if min(orb_img.shape[:2]) >= ORB_MIN_SIDE_PX:
+        kps, desc = _orb().compute(orb_img, spread_keypoints(_orb().detect(orb_img, None),
+                                                             orb_img.shape))
+    else:
+        kps, desc = (), None
     if desc is None or not kps:
         pts = np.zeros((0, 2), np.float32)
         desc = np.zeros((0, 32), np.uint8)
@@ -343,7 +376,8 @@ def fingerprint_image(img: Image.Image, sha256: str) -> Fingerprint:
         mean_rgb=mean_rgb, grey_std=grey_std, content_box=box,
         size=(w * factor, h * factor),
         orb_size=(orb_img.shape[1], orb_img.shape[0]),
-        window_hashes=hashes[2:], turn_hashes=turn_hashes(hash_img),
+        window_hashes=hashes[2:2 + len(_WINDOW_BOXES)], turn_hashes=turn_hashes(hash_img),
+        tile_hashes=hashes[2 + len(_WINDOW_BOXES):], tile_flat=flat_tiles(hash_img),
         keypoints=pts, descriptors=np.ascontiguousarray(desc, dtype=np.uint8),
         thumb=_resize_long(grey, THUMB_LONG_EDGE_PX),
     )

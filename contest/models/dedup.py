@@ -105,6 +105,8 @@ class ImageFingerprint(Base):
         CheckConstraint("length(phash) = 16", name="phash_hex64"),
         CheckConstraint("length(content_phash) = 16", name="content_phash_hex64"),
         Index("ix_image_fingerprints_sha256", "sha256"),
+        # covers the search index's freshness check (count, max id, newest row per version)
+        Index("ix_image_fingerprints_version", "algo_version", "id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,9 +119,11 @@ class ImageFingerprint(Base):
     content_phash: Mapped[str] = mapped_column(String(16))
     index_hashes: Mapped[bytes] = mapped_column(LargeBinary)
     algo_version: Mapped[str] = mapped_column(String(32))
-    features: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     low_variance: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # last: a 20-40 kB value that SQLite keeps in overflow pages; columns after it would
+    # make every scan walk them
+    features: Mapped[bytes] = deferred(mapped_column(LargeBinary))
 
     entry_file: Mapped[EntryFile | None] = relationship()
     reference_image: Mapped[ReferenceImage | None] = relationship(back_populates="fingerprint")

@@ -104,6 +104,7 @@ if (form) {
     for (const input of [fx, fy]) {
       input.addEventListener("change", () => { draw(); refreshCovers(); });
     }
-    draw();
+    // no draw() on load: the server placed the dot and frames at the focus in force (a
+    // refused value stays in its input, beside its error, but is not used)
   }
 }

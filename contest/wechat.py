@@ -299,7 +299,8 @@ def header_size(entry: Entry, storage) -> tuple[int, int]:  # noqa: ANN001
         with Image.open(path) as im:
             orientation = imaging.read_orientation(im)
             w, h = im.size
-    except (OSError, ValueError, SyntaxError):
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning):
         raise WechatError("wechat_image_unreadable", entry_code=entry.code or "") from None
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 

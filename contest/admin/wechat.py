@@ -230,8 +230,9 @@ def cover_image(track_id: int, shape: str) -> Response:
 
 @bp.route("/tracks/<int:track_id>/source/<int:entry_id>.jpg")
 def cover_source(track_id: int, entry_id: int) -> Response:
-    """A winner's image as displayed (≤ 800 px long edge) for the focus picker: the editor
-    preview derivative when there is one, else made from the original."""
+    """A winner's image as displayed for the focus picker: the editor preview derivative
+    when there is one (same orientation and proportions as the original), else an 800 px
+    long-edge JPEG made from the original."""
     session = get_session()
     track = _track(session, track_id)
     entry = next((w.entry for w in awards.winners(session, track) if w.entry.id == entry_id),

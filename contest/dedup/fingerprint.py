@@ -21,6 +21,7 @@ import hashlib
 import io
 import itertools
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -290,15 +291,17 @@ def _resize_long(arr: np.ndarray, long_edge: int) -> np.ndarray:
     return cv2.resize(arr, size, interpolation=interp)
 
 
-_ORB = None
+_LOCAL = threading.local()
 
 
 def _orb():
-    global _ORB
-    if _ORB is None:
-        _ORB = cv2.ORB_create(nfeatures=ORB_CANDIDATES, scaleFactor=1.2, nlevels=8,
-                              edgeThreshold=15, patchSize=31, fastThreshold=10)
-    return _ORB
+    """One ORB detector per thread (OpenCV Feature2D objects are not safe to share between
+    the server's request threads)."""
+    orb = getattr(_LOCAL, "orb", None)
+    if orb is None:
+        orb = _LOCAL.orb = cv2.ORB_create(nfeatures=ORB_CANDIDATES, scaleFactor=1.2, nlevels=8,
+                                          edgeThreshold=15, patchSize=31, fastThreshold=10)
+    return orb
 
 
 def spread_keypoints(kps, shape: tuple[int, int]) -> list:

@@ -168,6 +168,20 @@ def test_near_blank_images_are_never_duplicates_on_hash_alone(tmp_path):
     assert compare(a, b).kind == "similar"  # for a human, not merged
 
 
+def test_slivers_and_noise_never_match_anything():
+    """A 2000x1 strip passes content-only intake; ORB cannot run on it and a content box of
+    another aspect must not be stretched onto a poster."""
+    rng = np.random.default_rng(1)
+    images = [Image.new("RGB", (2000, 1), (200, 10, 10)),
+              Image.fromarray(rng.integers(0, 255, (3, 2000, 3), dtype=np.uint8)),
+              Image.fromarray(rng.integers(0, 255, (600, 400, 3), dtype=np.uint8)),
+              make_poster((400, 566), seed=3)]
+    fps = [fingerprint_image(img, str(i)) for i, img in enumerate(images)]
+    for i, a in enumerate(fps):
+        for j, b in enumerate(fps):
+            assert compare(a, b).kind == ("exact" if i == j else None), (i, j)
+
+
 def test_transparent_images_are_hashed_after_flattening(shared_dir):
     """PITFALLS #10: two fully transparent files look the same (white once flattened) but
     imagehash gives them different hashes; ours are taken on the flattened image."""

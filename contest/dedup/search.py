@@ -8,7 +8,8 @@ Global hashes miss crops of 8 % or more and rotations of 5 degrees (bench/README
 `CandidateIndex` also compares, in the same vectorised way, the query's whole-image hashes with
 every stored image's 80 crop-window hashes (the query is a crop of a stored poster), the query's
 window and rotation hashes with every stored whole-image hash (a stored poster is a crop or a
-rotation of the query). Everything it proposes is verified locally (`verify.compare`).
+rotation of the query), and 3x3 tiles place by place (template siblings). Everything it
+proposes is verified locally (`verify.compare`).
 """
 
 from __future__ import annotations

@@ -6,13 +6,18 @@ candidate pair is verified locally:
 
 1. Geometric verification: ORB descriptors matched with Lowe's ratio test, then a RANSAC affine
    transform (rotation, scale per axis, shift: covers crops, borders, padding, screenshots,
-   aspect changes and slight rotations). Fallback alignment: content box onto content box.
-2. Aligned region comparison: image B is warped into A's thumbnail frame; after a global
-   gain/offset fit (brightness, contrast, grey conversion) the overlap is compared cell by cell.
-   A resubmission differs in at most a few cells (a logo, one line of text); a template sibling
-   differs in its text band or a large panel.
+   aspect changes and slight rotations), refined by ECC on the thumbnails. Fallback for plain
+   posters or close global hashes: content box onto content box.
+2. Aligned region comparison: B is warped into A's thumbnail frame and the overlap compared in
+   8 px cells. A cell has changed when a per-cell linear fit of B onto A leaves a large
+   residual (different structure: text, shapes; brightness, contrast and grey conversion fit
+   away) or when its level jumps after one global fit (a flat panel over a flat area).
+3. Decision: "duplicate" when at most DUPLICATE_MAX_CHANGED of the informative overlap cells
+   changed and one image lies inside the other; "similar" when up to SIMILAR_MAX_CHANGED
+   changed, or when ORB inliers cover at least SIMILAR_MIN_SPREAD of A (a large part of the
+   same picture: template siblings with a new text band or panel); else no match. Near-blank
+   images are never matched on hashes (PITFALLS #9).
 """
-
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping

@@ -205,8 +205,9 @@ def main() -> None:
     t0 = time.perf_counter()
     with Pool(args.workers, initializer=_init, initargs=(images,)) as pool:
         blobs = dict(pool.imap_unordered(_fingerprint, names, chunksize=4))
+    mean_kib = np.mean([len(b) for b in blobs.values()]) / 1024
     print(f"fingerprinted {len(names)} images in {time.perf_counter() - t0:.0f} s "
-          f"({args.workers} processes); mean fingerprint {np.mean([len(b) for b in blobs.values()]) / 1024:.1f} KiB")
+          f"({args.workers} processes); mean fingerprint {mean_kib:.1f} KiB")
     fps = {k: Fingerprint.from_bytes(v) for k, v in blobs.items()}
 
     # candidate generation over the whole set, both directions

@@ -54,10 +54,10 @@ SIMILAR_MAX_CHANGED = 0.35   # ... similar (template sibling, heavy edit) up to 
 # posters <= 0.25, their inliers sitting on shared words in the text band).
 SIMILAR_MIN_SPREAD = 0.3
 ECC_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, ECC_ITERATIONS, 1e-5)
-MIN_COVER = 0.85
+MIN_COVER = 0.85             # one image must lie at least this much inside the other
 MIN_CELLS = 20               # fewer informative overlap cells: no verdict
 BOX_MIN_ECC = 0.7            # content-box alignment must correlate at least this well (bench:
-#                              pairs decided on it correlate >= 0.9)             # one image must lie at least this much inside the other
+#                              pairs decided on it correlate >= 0.9)
 LOW_VARIANCE_RGB_TOLERANCE = 12.0  # two near-blank images of (nearly) one colour: similar
 
 
@@ -298,7 +298,8 @@ def compare(a: Fingerprint, b: Fingerprint) -> PairVerdict:
 
 
 def find_matches(query: Fingerprint,
-                 candidates: Iterable[tuple[Hashable, Fingerprint]] | Mapping[Hashable, Fingerprint],
+                 candidates: (Iterable[tuple[Hashable, Fingerprint]]
+                              | Mapping[Hashable, Fingerprint]),
                  index: CandidateIndex | None = None) -> list[tuple[Hashable, PairVerdict]]:
     """Stored fingerprints that match `query`: list of (key, PairVerdict) with kind not None,
     ordered exact, duplicate, similar, then by changed_share.

@@ -379,7 +379,8 @@ def submit_entry(session: Session, entry: Entry, *, actor: User | None,
     `data`: the fields just sent with the request (form or import row), already applied
     to `entry`; the declarations are judged on it (see `submission_problems`).
     Raises AlreadySubmitted, InvalidEntry('not_editable') for a disqualified entry,
-    RulesBroken with every problem (PhaseClosed, QuotaExceeded and the field rules).
+    RulesBroken with every problem (PhaseClosed, QuotaExceeded and the field rules),
+    DuplicateRefused (the image duplicates another entry of the same unit).
     """
     if entry.status == EntryStatus.submitted:
         raise AlreadySubmitted()
@@ -389,6 +390,10 @@ def submit_entry(session: Session, entry: Entry, *, actor: User | None,
                                    enforce_deadline=enforce_deadline)
     if problems:
         raise RulesBroken(problems)
+    from contest.dedup import hooks
+
+    # a withdrawn entry coming back may duplicate a poster its unit has entered since
+    hooks.entry_submitting(session, entry)
     track = entry.track
     # Lock the track row first (a no-op UPDATE), then recount: concurrent submitters of the
     # same track queue here, and the second one sees the first one's entry.
@@ -541,9 +546,7 @@ def prepare_image(path: Path, *, rules: IntakeRules, storage: LocalStorage,
     path = Path(path)
     info = check_image_fully(path, rules)
     image = imaging.load_normalised(path)
-    dedup_prepare = getattr(hooks, "prepare", None)
-    if dedup_prepare is not None:  # fingerprint now, outside the write transaction
-        dedup_prepare(image, info.sha256)
+    hooks.prepare(image, info.sha256)  # fingerprint now, outside the write transaction
     key = storage_mod.original_key(info.sha256, info.format)
     created = not storage.exists(key)
     derivatives: list[Derivative] = []

@@ -191,3 +191,17 @@ def test_withdrawn_entry_does_not_block_its_poster(world):
     assert [e.status for e in _entries(world.session, world.entrant.unit_id)] == [
         EntryStatus.withdrawn, EntryStatus.submitted]
     assert _entries(world.session, world.entrant.unit_id)[1].track.kind == TrackKind.lifelong_week
+
+
+def test_withdrawn_entry_cannot_come_back_once_its_poster_was_entered_again(world):
+    img = ds.poster(50)
+    _accepted(submit_new(world.client, ds.jpeg(img)))
+    (first,) = _entries(world.session, world.entrant.unit_id)
+    _accepted(world.client.post(f"/submit/entries/{first.id}/withdraw", data={"confirm": "y"}))
+    _accepted(submit_new(world.client, ds.jpeg(img)))
+    second = _entries(world.session, world.entrant.unit_id)[1]
+    r = world.client.post(f"/submit/entries/{first.id}/submit", follow_redirects=True)
+    text = r.get_data(as_text=True)
+    assert r.status_code in (200, 409)
+    assert second.code in text and "重复" in text
+    assert _entries(world.session, world.entrant.unit_id)[0].status == EntryStatus.withdrawn

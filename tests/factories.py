@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from contest.models import (TRACK_DEFAULTS, AIUse, City, Contest, Entry, EntryStatus, Role,
-                            Track, TrackKind, Unit, UnitType, User)
+from contest.models import (TRACK_DEFAULTS, AIUse, City, Contest, Entry, EntryFile,
+                            EntryStatus, Role, Round, Track, TrackKind, Unit, UnitType, User)
 from contest.reference_data import ensure_cities
 
 DEFAULT_PASSWORD = "correct-horse-9"

@@ -16,11 +16,10 @@ from flask import current_app
 from wtforms import (BooleanField, DateTimeLocalField, DecimalField, FieldList, Form, FormField,
                      HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField,
                      StringField, SubmitField, TextAreaField, widgets)
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
                                 ValidationError)
 
-from contest.forms import BaseForm
+from contest.forms import BaseForm, as_choices
 from contest.models import DEFAULT_RUBRIC, RoundKind
 
 BLANK_CRITERION_ROWS = 3  # empty rubric rows offered without JS (clear a row's name to drop it)
@@ -28,11 +27,6 @@ MAX_RUBRIC_TOTAL = 100  # STYLE.md §4: totals are 0–100
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
                     "%Y-%m-%d %H:%M:%S"]
-
-
-def as_choices(pairs: list[tuple[object, str]]) -> list[SelectChoice]:
-    """(value, label) pairs → WTForms `SelectChoice`s (tuples are deprecated in 3.3)."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 KIND_CHOICES = as_choices([(RoundKind.preliminary.value, "初评"),

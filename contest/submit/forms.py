@@ -9,7 +9,7 @@ from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from contest.errors import ContestError, InvalidImage
-from contest.forms import BaseForm
+from contest.forms import BaseForm, as_choices
 from contest.messages import AI_USE_LABELS, message_for
 
 IMAGE_ACCEPT = "image/jpeg,image/png,.jpg,.jpeg,.png"
@@ -39,7 +39,7 @@ class EntryForm(BaseForm):
     caption_event = StringField("事件")
     # no default on purpose: the entrant must choose (GLOSSARY.md: 是否使用AI生成/辅助);
     # the service reports a missing choice, so the field itself never refuses a draft
-    ai_use = RadioField("是否使用AI生成/辅助", choices=list(AI_USE_LABELS.items()),
+    ai_use = RadioField("是否使用AI生成/辅助", choices=as_choices(AI_USE_LABELS.items()),
                         validate_choice=False, default=None)
     content_review_confirmed = BooleanField("本作品已经过本单位宣传部门意识形态审核")
     content_reviewer = StringField("审核人姓名")

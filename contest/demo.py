@@ -228,7 +228,8 @@ DEMO_ENTRIES: tuple[DemoEntry, ...] = (
 class DemoReport:
     """What `seed_demo` did. `accounts`: (DemoAccount, password) printed for the user;
     `entries`: the created entries in spec order; `notes`: remarks about later stages;
-    `seconds_per_poster`: mean wall time to compose one poster (s)."""
+    `seconds_per_poster`: mean wall time to compose one poster (s); `name_boxes`: entry id →
+    (x, y, w, h) fractions of the poster where its unit's name is painted."""
 
     contest: Contest
     stage: str
@@ -237,6 +238,7 @@ class DemoReport:
     notes: list[str] = field(default_factory=list)
     cjk_font: bool = True
     seconds_per_poster: float = 0.0
+    name_boxes: dict[int, tuple[float, float, float, float]] = field(default_factory=dict)
 
 
 def find_demo_contest(session: Session) -> Contest | None:
@@ -293,8 +295,19 @@ def seed_judging_stage(session: Session, report: DemoReport) -> None:
     with the default rubric, opened with demo_juror … demo_juror5 (3 jurors per entry, so
     the demo juror can start at once; demo_juror5 never gets their own school's entries).
     Juror images are built with the app's storage (`get_storage()`)."""
+    from contest.anonymise import add_redaction
     from contest.rounds import create_round, eligible_entries, open_round
 
+    editor = session.scalar(select(User).where(User.login == "demo_editor"))
+    redacted = 0
+    for entry in report.entries:  # schools paint their name on posters: cover it for jurors
+        box = report.name_boxes.get(entry.id)
+        if box is not None and entry.is_eligible:
+            add_redaction(session, entry, *box, actor=editor)
+            redacted += 1
+    if redacted:
+        report.notes.append(f"已遮挡{redacted}件海报上印的单位名称（评委看到的图片中为灰色方块；"
+                            "编辑可在“评审轮次 → 遮挡”中查看和修改）。")
     jurors = [session.scalar(select(User).where(User.login == login))
               for login in ("demo_juror", "demo_juror2", "demo_juror3", "demo_juror4",
                             "demo_juror5")]
@@ -398,11 +411,13 @@ def _make_entries(session: Session, report: DemoReport, specs: tuple[DemoEntry, 
     posters: dict[int, Image.Image] = {}
     prepared_all = []
     compose_seconds = 0.0
+    name_box_of: dict[int, list[tuple[int, int, int, int]]] = {}
     track_name = {k: TRACK_DEFAULTS[k][0] for k in TrackKind}
     try:
         with tempfile.TemporaryDirectory(prefix="seed-demo-") as tmp:
             for i, spec in enumerate(specs):
                 started = time.perf_counter()
+                boxes: list[tuple[int, int, int, int]] = []
                 if spec.copy_of is not None:
                     src = posters[spec.copy_of]
                     image = src.resize((int(src.width * spec.scale),
@@ -418,9 +433,12 @@ def _make_entries(session: Session, report: DemoReport, specs: tuple[DemoEntry, 
                                      "Lifelong Learning Week ") + str(report.contest.year))
                     image = demo_posters.compose_poster(
                         samples_dir / base.photo, text, layout=base.layout, seed=base.seed,
-                        colour=base.colour, fonts=fonts)
+                        colour=base.colour, fonts=fonts, name_boxes=boxes)
                 if i in keep:
                     posters[i] = image
+                    name_box_of[i] = boxes
+                if spec.copy_of is not None:
+                    boxes = name_box_of.get(spec.copy_of, [])
                 data = demo_posters.encode_jpeg(image)
                 compose_seconds += time.perf_counter() - started
                 filename = f"{spec.unit}-{spec.title}.jpg"
@@ -442,6 +460,8 @@ def _make_entries(session: Session, report: DemoReport, specs: tuple[DemoEntry, 
                     entries_service.submit_entry(session, entry, actor=entrant or editor,
                                                  data=data_sent)
                 report.entries.append(entry)
+                if boxes:
+                    report.name_boxes[entry.id] = _name_fraction(boxes[0])
                 progress(f"{entry.code or '暂存'}\t{spec.unit}\t{spec.title}\t"
                          f"{len(data) / demo_posters.MIB:.1f}MB")
     except BaseException:
@@ -453,6 +473,16 @@ def _make_entries(session: Session, report: DemoReport, specs: tuple[DemoEntry, 
                     pass
         raise
     report.seconds_per_poster = compose_seconds / max(1, len(specs))
+
+
+def _name_fraction(box: tuple[int, int, int, int], margin_px: int = 24
+                   ) -> tuple[float, float, float, float]:
+    """A painted name's pixel box on a POSTER_W×POSTER_H poster → (x, y, w, h) fractions,
+    with a margin, clipped to the poster (the form redactions take)."""
+    W, H = demo_posters.POSTER_W, demo_posters.POSTER_H
+    x0, y0 = max(0, box[0] - margin_px), max(0, box[1] - margin_px)
+    x1, y1 = min(W, box[2] + margin_px), min(H, box[3] + margin_px)
+    return x0 / W, y0 / H, (x1 - x0) / W, (y1 - y0) / H
 
 
 def _entry_data(spec: DemoEntry, year: int) -> Any:

@@ -150,7 +150,9 @@ def _texts(text: PosterText, fonts: CJKFonts | None) -> tuple[str, str, tuple[st
 
 def _draw_text_block(img: Image.Image, box: tuple[int, int, int, int], text: PosterText,
                      fonts: CJKFonts | None, *, fg=(255, 255, 255), accent=(255, 214, 90),
-                     body=(236, 236, 236)) -> None:  # noqa: ANN001
+                     body=(236, 236, 236),
+                     name_boxes: list[tuple[int, int, int, int]] | None = None
+                     ) -> None:  # noqa: ANN001
     x0, y0, x1, _y1 = box
     draw = ImageDraw.Draw(img)
     title, subtitle, lines, footer = _texts(text, fonts)
@@ -169,7 +171,10 @@ def _draw_text_block(img: Image.Image, box: tuple[int, int, int, int], text: Pos
         draw.text((x0, y), line, font=_fit_font(draw, line, False, 74, max_w, fonts), fill=body)
         y += 112
     if footer:
-        draw.text((x0, y + 40), footer, font=_font(True, 66, fonts), fill=accent)
+        footer_font = _font(True, 66, fonts)
+        draw.text((x0, y + 40), footer, font=footer_font, fill=accent)
+        if name_boxes is not None:  # where the unit's name is painted: the demo redacts it
+            name_boxes.append(draw.textbbox((x0, y + 40), footer, font=footer_font))
 
 
 def _photo_fit(photo: Image.Image, size: tuple[int, int],
@@ -179,7 +184,8 @@ def _photo_fit(photo: Image.Image, size: tuple[int, int],
 
 def compose_poster(photo_path: Path, text: PosterText, *, layout: str = "band",
                    colour: tuple[int, int, int] | None = None, seed: int = 0,
-                   fonts: CJKFonts | None = None) -> Image.Image:
+                   fonts: CJKFonts | None = None,
+                   name_boxes: list[tuple[int, int, int, int]] | None = None) -> Image.Image:
     """Compose one 2480x3508 RGB poster from the photo at `photo_path`.
 
     `layout`: 'band' (photo on the top 68 %, a coloured text band below), 'overlay' (photo
@@ -188,6 +194,8 @@ def compose_poster(photo_path: Path, text: PosterText, *, layout: str = "band",
     below). `colour`: band/background colour (default: taken from the photo). `seed`
     varies the photo crop and the film grain. Two posters with the same photo, layout,
     colour and seed but different `text` are the same template with different words.
+    `name_boxes`, if given, receives the pixel box (x0, y0, x1, y1) of the unit's name
+    (`text.footer`) as painted, so the demo can show redaction covering it for jurors.
     """
     rng = random.Random(seed)
     photo = ImageOps.exif_transpose(Image.open(photo_path)).convert("RGB")
@@ -198,7 +206,7 @@ def compose_poster(photo_path: Path, text: PosterText, *, layout: str = "band",
         photo_h = int(POSTER_H * 0.68)
         canvas.paste(_photo_fit(photo, (POSTER_W, photo_h), centering), (0, 0))
         _draw_text_block(canvas, (150, photo_h + 110, POSTER_W - 150, POSTER_H - 80), text,
-                         fonts)
+                         fonts, name_boxes=name_boxes)
     elif layout == "overlay":
         canvas = _photo_fit(photo, (POSTER_W, POSTER_H), centering)
         shade = np.linspace(0, 1, POSTER_H)[:, None] ** 2.2 * 235
@@ -210,7 +218,7 @@ def compose_poster(photo_path: Path, text: PosterText, *, layout: str = "band",
         draw.text((150, 60), banner, font=_fit_font(draw, banner, True, 96, POSTER_W - 300,
                                                     fonts), fill=(255, 255, 255))
         _draw_text_block(canvas, (150, int(POSTER_H * 0.66), POSTER_W - 150, POSTER_H - 80),
-                         text, fonts)
+                         text, fonts, name_boxes=name_boxes)
     elif layout == "framed":
         canvas = Image.new("RGB", (POSTER_W, POSTER_H), colour)
         draw = ImageDraw.Draw(canvas)
@@ -225,7 +233,7 @@ def compose_poster(photo_path: Path, text: PosterText, *, layout: str = "band",
         body = PosterText(title="", subtitle=text.subtitle, lines=text.lines,
                           footer=text.footer, title_en="", subtitle_en=text.subtitle_en)
         _draw_text_block(canvas, (170, frame[3] + 60, POSTER_W - 170, POSTER_H - 60), body,
-                         fonts)
+                         fonts, name_boxes=name_boxes)
     else:
         raise ValueError(f"unknown layout {layout!r}; one of {LAYOUTS}")
     return add_grain(canvas, seed)

@@ -112,3 +112,17 @@ def test_duplicate_review_cases_point_at_other_units_posters():
     own = [(s.photo, s.layout) for s in DEMO_ENTRIES
            if s.copy_of is None and s.template_of is None]
     assert len(own) == len(set(own))
+
+
+def test_judging_stage_covers_the_unit_names_painted_on_posters(runner, session):
+    from contest.models import EntryStatus, FileKind, Redaction
+
+    result = runner.invoke(args=["seed-demo", "--stage", "judging", "--entries", "2"])
+    assert result.exit_code == 0, result.output
+    assert "已遮挡" in result.output
+    submitted = session.scalars(select(Entry).where(Entry.status == EntryStatus.submitted)).all()
+    assert submitted
+    for entry in submitted:
+        (box,) = session.scalars(select(Redaction).where(Redaction.entry_id == entry.id)).all()
+        assert box.y > 0.8 and 0 < box.w < 1  # the unit's name sits in the bottom text block
+        assert entry.current_file(FileKind.juror_display) is not None

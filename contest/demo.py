@@ -328,8 +328,14 @@ def seed_results_stage(session: Session, report: DemoReport) -> None:
     """Results stage of the demo: every round scored by the demo jurors and closed, a final
     round from the shortlist where a track has enough entries, awards placed, 优秀组织奖
     proposed, the public notice dated from today, results finalised (contest.demo_results)."""
+    from datetime import timedelta
+
     from contest.demo_results import seed_results
 
+    # results are final: the contest is over, so its submission window closed before judging
+    report.contest.submissions_close_at = utcnow() - timedelta(days=10)
+    session.flush()
+    report.notes.append("结果阶段：投稿已于10天前截止。")
     seed_results(session, report)
 
 

@@ -89,6 +89,8 @@ def test_later_stages_run_on_top_of_the_base_and_report_their_steps(runner, sess
     assert result.exit_code == 0, result.output
     assert _count(session, Contest) == 1
     assert "说明：" in result.output
+    contest = session.scalar(select(Contest))
+    assert contest.submissions_close_at < utcnow()  # results are final: submissions closed
 
 
 def test_missing_photos_are_named_and_nothing_is_saved(runner, session, tmp_path):

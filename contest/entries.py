@@ -147,12 +147,8 @@ class EntryData:
 
 
 def ai_use_declared(entry: Entry) -> bool:
-    """Whether `entry.ai_use` is an answer the entrant gave. The column always holds a value
-    (default 'none'), so a draft saved before the entrant chose would otherwise look
-    declared: the stored value counts once the entry has been submitted (the form required
-    the choice then) or when it differs from the default."""
-    return entry.submitted_at is not None or (entry.ai_use is not None
-                                              and entry.ai_use != AIUse.none)
+    """Whether the entrant has answered the AI-use question (None until they do)."""
+    return entry.ai_use is not None
 
 
 def parse_ai_use(value: Any) -> AIUse | None:
@@ -251,20 +247,38 @@ def is_open(contest: Contest, now: datetime | None = None) -> bool:
 
 def require_open(contest: Contest, action: str = "提交", now: datetime | None = None) -> None:
     """Raise PhaseClosed(deadline=<UTC datetime>, action=`action`) after the deadline.
-    `action` is the verb the message ends with (提交 / 修改 / 撤回 / 更换图片)."""
+    `action` is the verb the message ends with (提交 / 修改 / 撤回 / 替换图片)."""
     if not is_open(contest, now):
         raise PhaseClosed(deadline=contest.submissions_close_at, action=action)
 
 
+def in_judging(entry: Entry) -> bool:
+    """Whether `entry` has been taken into a judging round. From then on it is what the
+    jurors judged (and what results, the public notice and the WeChat package publish), so
+    the entrant can no longer change, replace or withdraw it, whatever the deadline."""
+    from sqlalchemy.orm import object_session
+
+    from contest.models import RoundEntry
+
+    session = object_session(entry)
+    if session is None or entry.id is None:
+        return False
+    return session.scalar(select(RoundEntry.id).where(RoundEntry.entry_id == entry.id)
+                          .limit(1)) is not None
+
+
 def can_edit(entry: Entry, now: datetime | None = None) -> bool:
-    """Whether the entrant may still change `entry`: before the deadline and not
-    disqualified."""
-    return entry.status in EDITABLE_STATUSES and is_open(entry.contest, now)
+    """Whether the entrant may still change `entry`: before the deadline, not disqualified
+    and not yet in a judging round."""
+    return (entry.status in EDITABLE_STATUSES and is_open(entry.contest, now)
+            and not in_judging(entry))
 
 
 def _require_editable(entry: Entry, action: str, now: datetime | None) -> None:
     if entry.status not in EDITABLE_STATUSES:
         raise InvalidEntry("not_editable", status=str(entry.status))
+    if in_judging(entry):
+        raise InvalidEntry("in_judging", action=action)
     require_open(entry.contest, action, now)
 
 
@@ -435,10 +449,12 @@ def withdraw_entry(session: Session, entry: Entry, *, actor: User | None,
     be submitted again while the contest is open; flush.
 
     Raises PhaseClosed (after the deadline), InvalidEntry('not_editable') when disqualified
-    or already withdrawn.
+    or already withdrawn, InvalidEntry('in_judging') once the entry is in a judging round.
     """
     if entry.status not in (EntryStatus.draft, EntryStatus.submitted):
         raise InvalidEntry("not_editable", status=str(entry.status))
+    if in_judging(entry):
+        raise InvalidEntry("in_judging", action="撤回")
     require_open(entry.contest, "撤回", now)
     old = str(entry.status)
     entry.status = EntryStatus.withdrawn
@@ -586,7 +602,7 @@ def attach_image(session: Session, entry: Entry, prepared: PreparedImage, *,
     from contest.dedup.hooks import image_stored
 
     if enforce_deadline:
-        _require_editable(entry, "更换图片", now)
+        _require_editable(entry, "替换图片", now)
     elif entry.status not in EDITABLE_STATUSES:
         raise InvalidEntry("not_editable", status=str(entry.status))
     had_image = False

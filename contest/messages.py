@@ -178,6 +178,8 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "image_missing": lambda p: "请上传海报图片（JPG 或 PNG）",
     "not_editable": lambda p: (f"该作品{ENTRY_STATUS_LABELS.get(str(p.get('status')), '')}，"
                                "不能再修改"),
+    "in_judging": lambda p: (f"作品已进入评审，不能再{p.get('action', '修改')}"
+                             "（评审、公示和发布都以评审时的作品为准）"),
     "rules_broken": lambda p: f"有{p.get('count', '')}项不符合要求，请按提示修改后再提交",
     "busy": lambda p: "系统繁忙，请稍后重试（已填写的内容仍在页面上）",
     "import_row": lambda p: f"第{p.get('row')}行：{p.get('detail', '')}",
@@ -246,7 +248,7 @@ AUDIT_ACTION_LABELS = {  # AuditEvent.action → 操作日志; unknown actions s
     "sheet.reopen": "评分表重新打开（新分配）", "conflict.declare": "评委申报回避",
     "conflict.record": "编辑记录回避", "redaction.add": "添加遮挡", "redaction.remove": "移除遮挡",
     "user.create": "新建账号", "entry.submit": "提交作品", "entry.withdraw": "撤回作品",
-    "entry.disqualify": "取消参赛资格", "entry.replace_image": "更换图片",
+    "entry.disqualify": "取消参赛资格", "entry.replace_image": "替换图片",
     "dedup.decide": "查重处理", "results.method": "修改计分方法",
 }
 AUDIT_OBJECT_LABELS = {

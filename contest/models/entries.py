@@ -69,7 +69,8 @@ class Entry(Base):
     caption_place: Mapped[str] = mapped_column(String(100), default="")
     caption_people: Mapped[str] = mapped_column(String(200), default="")
     caption_event: Mapped[str] = mapped_column(String(300), default="")
-    ai_use: Mapped[AIUse] = mapped_column(str_enum(AIUse), default=AIUse.none)
+    # None until the entrant answers (a draft may be saved before); submission requires it
+    ai_use: Mapped[AIUse | None] = mapped_column(str_enum(AIUse))
     content_review_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     content_reviewer: Mapped[str] = mapped_column(String(50), default="")
     originality_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -342,6 +342,8 @@ def edit_entry(entry_id: int):  # noqa: ANN201
 def _closed_message(entry: Entry, action: str) -> str:
     if entry.status not in entries.EDITABLE_STATUSES:
         return message_for(ContestError("not_editable", status=str(entry.status)))
+    if entries.in_judging(entry):
+        return message_for(ContestError("in_judging", action=action))
     return message_for(ContestError("phase_closed", deadline=entry.contest.submissions_close_at,
                                     action=action))
 
@@ -391,7 +393,7 @@ def replace_image(entry_id: int):  # noqa: ANN201
     session = get_session()
     entry = _own_entry(entry_id)
     if not entries.can_edit(entry):
-        flash(_closed_message(entry, "更换图片"), "error")
+        flash(_closed_message(entry, "替换图片"), "error")
         return redirect(url_for("submit.show_entry", entry_id=entry.id))
     form = ImageForm()
     errors: list[ContestError] = []

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 04:27:40.189769
+Create Date: 2026-11-30 04:36:11.008220
 """
 from alembic import op
 import sqlalchemy as sa
@@ -214,7 +214,7 @@ def upgrade() -> None:
     sa.Column('caption_place', sa.String(length=100), nullable=False),
     sa.Column('caption_people', sa.String(length=200), nullable=False),
     sa.Column('caption_event', sa.String(length=300), nullable=False),
-    sa.Column('ai_use', sa.Enum('none', 'assisted', 'generated', name='aiuse', native_enum=False, length=32), nullable=False),
+    sa.Column('ai_use', sa.Enum('none', 'assisted', 'generated', name='aiuse', native_enum=False, length=32), nullable=True),
     sa.Column('content_review_confirmed', sa.Boolean(), nullable=False),
     sa.Column('content_reviewer', sa.String(length=50), nullable=False),
     sa.Column('originality_confirmed', sa.Boolean(), nullable=False),

@@ -148,16 +148,30 @@ def test_submit_reports_every_problem_and_changes_nothing(session, contest):
     assert contest.track("vet_week").next_number == 1
 
 
-def test_saved_default_ai_use_is_not_a_declaration(session, app, contest, tmp_path):
+def test_a_draft_saved_before_choosing_has_no_ai_use_declaration(session, app, contest,
+                                                                 tmp_path):
     entry = _draft(session, contest, ai_use=None)  # saved as a draft before choosing
     _with_image(session, app, entry, 54, tmp_path)
-    assert entry.ai_use == AIUse.none  # the column's default ...
-    with pytest.raises(RulesBroken) as info:  # ... is not the entrant's answer
+    assert entry.ai_use is None  # nothing is assumed on the entrant's behalf
+    with pytest.raises(RulesBroken) as info:
         entries.submit_entry(session, entry, actor=None)  # (no declaration sent)
     assert codes(info.value.errors) == [("ai_use_missing", "ai_use")]
-    entries.submit_entry(session, entry, actor=None, data=data(ai_use=AIUse.none))
+    sent = data(ai_use=AIUse.none)
+    entries.update_entry(session, entry, sent)  # the view applies what was sent
+    entries.submit_entry(session, entry, actor=None, data=sent)
     assert entry.status == EntryStatus.submitted
-    assert entries.EntryData.from_entry(entry).ai_use == AIUse.none  # declared from now on
+    assert entries.EntryData.from_entry(entry).ai_use == AIUse.none
+
+
+def test_a_draft_saved_with_no_ai_keeps_the_answer_and_can_be_submitted(session, app, contest,
+                                                                       tmp_path):
+    entry = _draft(session, contest, ai_use=AIUse.none)  # 否 chosen, then 暂存
+    _with_image(session, app, entry, 55, tmp_path)
+    session.commit()
+    session.expire_all()
+    assert entries.EntryData.from_entry(entry).ai_use == AIUse.none
+    entries.submit_entry(session, entry, actor=None)  # the stored answer counts
+    assert entry.status == EntryStatus.submitted
 
 
 def test_deadline_is_checked_in_utc_and_named_in_china_time(session, app, contest, tmp_path):

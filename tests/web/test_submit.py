@@ -269,7 +269,7 @@ def test_after_the_deadline_everything_is_read_only(session, app, entrant):
         r = client.post(f"/submit/entries/{entry.id}/image",
                         data={"image": (io.BytesIO(poster_data(12)), "a.jpg")},
                         content_type="multipart/form-data", follow_redirects=True)
-        assert "无法更换图片" in r.get_data(as_text=True)
+        assert "无法替换图片" in r.get_data(as_text=True)
     r = client.post(f"/submit/entries/{draft.id}/submit", follow_redirects=True)
     assert "已超过截止时间（2024年5月12日 23:59），无法提交" in r.get_data(as_text=True)
     after = _entries(app)
@@ -526,3 +526,34 @@ def _form_of(entry: Entry) -> dict:
             "content_review_confirmed": "y" if entry.content_review_confirmed else "",
             "content_reviewer": entry.content_reviewer,
             "originality_confirmed": "y" if entry.originality_confirmed else ""}
+
+
+def test_an_entry_in_a_judging_round_is_locked_even_before_the_deadline(session, app,
+                                                                          entrant):
+    """What the jurors judged is what results, the notice and the WeChat package publish."""
+    from contest.models import Round, RoundEntry
+
+    client = login_client(app, entrant)
+    _submit_one(client)
+    (entry,) = _entries(app)
+    track = session.get(Entry, entry.id).track
+    round_ = Round(track=track, name="初评")
+    session.add(round_)
+    session.flush()
+    session.add(RoundEntry(round_id=round_.id, entry_id=entry.id, anon_code="A-001"))
+    session.commit()
+    page = client.get(f"/submit/entries/{entry.id}").get_data(as_text=True)
+    assert f"/submit/entries/{entry.id}/edit" not in page
+    r = client.post(f"/submit/entries/{entry.id}/edit",
+                    data={**_form_of(entry), "title": "获奖后改名"}, follow_redirects=True)
+    assert "作品已进入评审，不能再修改" in r.get_data(as_text=True)
+    r = client.post(f"/submit/entries/{entry.id}/image",
+                    data={"image": (io.BytesIO(poster_data(13)), "a.jpg")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    assert "作品已进入评审，不能再替换图片" in r.get_data(as_text=True)
+    r = client.post(f"/submit/entries/{entry.id}/withdraw", data={"confirm": "y"},
+                    follow_redirects=True)
+    assert "作品已进入评审，不能再撤回" in r.get_data(as_text=True)
+    (after,) = _entries(app)
+    assert (after.title, after.status) == (entry.title, EntryStatus.submitted)
+    assert len([f for f in _files(app, entry.id) if f.kind == FileKind.original]) == 1

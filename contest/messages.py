@@ -83,11 +83,16 @@ def _dedup_already_decided(p: dict[str, Any]) -> str:
 
 
 def format_mb(size_bytes: int, *, precise: bool = False) -> str:
-    """Bytes → '1.4MB' with MB = 1024×1024 bytes (RULES.md, our default).
+    """Bytes → '1.4MB' with MB = 1024×1024 bytes (RULES.md, our default); below 1 MB in KB
+    ('4.4KB', 1 KB = 1024 bytes) and below 1 KB in bytes ('80字节').
 
     `precise=True` (rule messages): never round onto a whole number of MB the size is not,
     so 2 MiB − 1 byte or 10 MiB + 1 byte never reads as exactly "2MB" / "10MB" next to the
     rule it breaks; lists and pages use the short form."""
+    if size_bytes < 1024:
+        return f"{size_bytes}字节"
+    if size_bytes < 1024 * 1024:
+        return f"{size_bytes / 1024:.1f}".rstrip("0").rstrip(".") + "KB"
     mb = size_bytes / (1024 * 1024)
     if mb >= 100:
         return f"{mb:.0f}MB"
@@ -95,6 +100,15 @@ def format_mb(size_bytes: int, *, precise: bool = False) -> str:
     if precise and "." not in text and size_bytes != int(text) * 1024 * 1024:
         text = f"{mb:.6f}".rstrip("0")
     return f"{text}MB"
+
+
+def format_pixels(count: int) -> str:
+    """A pixel count in Chinese units: 100000000 → '1亿', 81000000 → '8100万'."""
+    if count >= 100_000_000 and count % 10_000_000 == 0:
+        return f"{count / 100_000_000:g}亿"
+    if count >= 10_000:
+        return f"{count / 10_000:g}万"
+    return str(count)
 
 
 def _fmt(p: dict[str, Any]) -> str:
@@ -115,7 +129,7 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     + (f"（{p['detail']}）" if p.get("detail") else ""),
     "empty": lambda p: "文件为空（0字节），请重新选择图片",
     "bomb": lambda p: (f"图片尺寸过大（{p['width']}×{p['height']}像素），"
-                       f"像素总数不得超过{p['max_pixels'] // 1_000_000}百万，请缩小后再上传")
+                       f"像素总数不得超过{format_pixels(p['max_pixels'])}，请缩小后再上传")
     if p.get("width") else "图片尺寸过大，请缩小后再上传",
     "animated": lambda p: f"不支持动图或多帧图片（当前文件有{p.get('frames', '多')}帧），请导出为单张 JPG 或 PNG",
     "unsupported_jpeg": lambda p: "不支持该 JPEG 编码方式（如无损或算术编码），请重新导出为标准 JPG",
@@ -250,6 +264,12 @@ AUDIT_ACTION_LABELS = {  # AuditEvent.action → 操作日志; unknown actions s
     "user.create": "新建账号", "entry.submit": "提交作品", "entry.withdraw": "撤回作品",
     "entry.disqualify": "取消参赛资格", "entry.replace_image": "替换图片",
     "dedup.decide": "查重处理", "results.method": "修改计分方法",
+    "entry.import": "导入作品", "awards.plan": "修改奖项设置", "awards.place": "评定奖项",
+    "awards.override": "调整获奖等次", "awards.override_clear": "取消等次调整",
+    "awards.rules": "修改优秀组织奖规则", "awards.organisation_propose": "提名优秀组织奖",
+    "awards.organisation_decide": "确定优秀组织奖", "notice.update": "修改公示信息",
+    "results.finalise": "确认发布结果", "results.reveal_names": "揭示获奖者信息",
+    "results.reopen": "重新打开结果", "export.results": "导出评审结果",
 }
 AUDIT_OBJECT_LABELS = {
     "rounds": "轮次", "round_jurors": "评分表", "reviews": "评分", "assignments": "分配",

@@ -17,8 +17,11 @@ const FORMAT_LABELS = {
   TEXT: '文本', JPEG2000: 'JPEG2000', JXL: 'JPEG XL', PSD: 'PSD', ZIP: 'ZIP压缩包', MP4: '视频',
 };
 
-/** Bytes → '1.4MB' (MB = 1024×1024 bytes), as contest.messages.format_mb. */
+/** Bytes → '1.4MB' (MB = 1024×1024 bytes), '4.5KB' or '80字节' below that, as
+ * contest.messages.format_mb(precise=True). */
 export function formatMB(bytes) {
+  if (bytes < 1024) return `${bytes}字节`;
+  if (bytes < MIB) return `${(bytes / 1024).toFixed(1).replace(/\.0$/, '')}KB`;
   const mb = bytes / MIB;
   if (mb >= 100) return `${mb.toFixed(0)}MB`;
   let text = mb.toFixed(2).replace(/0+$/, '').replace(/\.$/, '');
@@ -26,6 +29,13 @@ export function formatMB(bytes) {
     text = mb.toFixed(6).replace(/0+$/, '');
   }
   return `${text}MB`;
+}
+
+/** A pixel count in Chinese units, as contest.messages.format_pixels: 1亿, 8100万. */
+function formatPixels(count) {
+  if (count >= 1e8 && count % 1e7 === 0) return `${count / 1e8}亿`;
+  if (count >= 1e4) return `${+(count / 1e4).toFixed(4)}万`;
+  return String(count);
 }
 
 const MESSAGES = {
@@ -39,7 +49,7 @@ const MESSAGES = {
   width: (p) => `图片宽度不低于${p.min}像素（当前：${p.actual}像素）`,
   too_small_height: (p) => `图片高度过小（当前：${p.actual}像素），请上传完整的海报`,
   aspect: (p) => `图片长宽比例异常（当前：${p.width}×${p.height}像素），长边不得超过短边的${p.max}倍，请上传完整的海报`,
-  bomb: (p) => `图片尺寸过大（${p.width}×${p.height}像素），像素总数不得超过${Math.floor(p.max_pixels / 1e6)}百万，请缩小后再上传`,
+  bomb: (p) => `图片尺寸过大（${p.width}×${p.height}像素），像素总数不得超过${formatPixels(p.max_pixels)}，请缩小后再上传`,
   animated: (p) => `不支持动图或多帧图片（当前文件有${p.frames || '多'}帧），请导出为单张 JPG 或 PNG`,
   unsupported_jpeg: () => '不支持该 JPEG 编码方式（如无损或算术编码），请重新导出为标准 JPG',
   corrupt: () => '文件已损坏或上传不完整，请重新导出为标准 JPG 或 PNG 后再上传',

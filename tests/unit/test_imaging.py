@@ -267,7 +267,7 @@ def test_bomb_cap_is_the_configured_one(corpus):
     assert check_image(path, CONTENT).width_px == 9000
     err = refusal(path, IntakeRules.content_only(80_000_000))
     assert err.params == {"width": 9000, "height": 9000, "max_pixels": 80_000_000}
-    assert "像素总数不得超过80百万" in message_for(err)
+    assert "像素总数不得超过8000万" in message_for(err)
 
 
 @pytest.mark.parametrize("pillow_cap", [10_000, 60_000])  # 90,000 px: error / warning

@@ -11,7 +11,6 @@ commit, flash, redirect. Service errors become Chinese flash messages.
 
 from __future__ import annotations
 
-from urllib.parse import quote
 
 from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
                    url_for)
@@ -27,6 +26,7 @@ from contest.admin.results_forms import (ClearOverrideForm, ConfirmActionForm, F
 from contest.admin.results_support import (awards_view, notice_view, round_results_view,
                                            track_summaries)
 from contest.db import get_session
+from contest.downloads import content_disposition
 from contest.entries import current_contest
 from contest.errors import ContestError
 from contest.messages import ROUND_KIND_LABELS, message_for
@@ -115,8 +115,7 @@ def export_round(round_id: int, fmt: str):  # noqa: ANN201
     session.commit()
     name = export.export_filename(round_, suffix)
     response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"results{suffix}\"; filename*=UTF-8''{quote(name)}")
+    response.headers["Content-Disposition"] = content_disposition(name, f"results{suffix}")
     return response
 
 

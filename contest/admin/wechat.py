@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -23,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from contest import awards, imaging, wechat
 from contest.admin.wechat_forms import WechatOptionsForm
 from contest.db import get_session
+from contest.downloads import content_disposition
 from contest.errors import ContestError, WechatError
 from contest.messages import message_for
 from contest.models import Entry, FileKind, Track
@@ -285,8 +285,6 @@ def download(track_id: int):  # noqa: ANN201
     session.commit()
     response = Response(data, mimetype="application/zip")
     fallback = f"wechat_{track.kind}{'' if plan.is_final else '_provisional'}.zip"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{fallback}"; '
-        f"filename*=UTF-8''{quote(plan.zip_name, safe='!#$&+-.^_`|~')}")
+    response.headers["Content-Disposition"] = content_disposition(plan.zip_name, fallback)
     response.headers["Cache-Control"] = "no-store"
     return response

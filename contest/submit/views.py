@@ -26,6 +26,7 @@ from werkzeug.datastructures import FileStorage
 
 from contest import entries
 from contest.db import get_session
+from contest.downloads import send_original, stored_path
 from contest.errors import ContestError, InvalidImage, RulesBroken
 from contest.messages import message_for
 from contest.models import Contest, Entry, EntryStatus, FileKind, Track, TrackKind
@@ -472,13 +473,7 @@ def entry_image(entry_id: int, kind: str):  # noqa: ANN201
     file = entry.current_file(IMAGE_KINDS[kind])
     if file is None:
         abort(404)
-    try:
-        path = get_storage().path(file.storage_key)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype="image/jpeg", max_age=0)
+    return send_file(stored_path(file), mimetype="image/jpeg", max_age=0)
 
 
 @bp.route("/entries/<int:entry_id>/original")
@@ -489,30 +484,7 @@ def download_original(entry_id: int):  # noqa: ANN201
     file = entry.current_file(FileKind.original)
     if file is None:
         abort(404)
-    try:
-        path = get_storage().path(file.storage_key)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    ext = "png" if file.format == "PNG" else "jpg"
-    name = f"{entry.unit.name}-{entry.title or entry.code or '作品'}.{ext}"
-    response = send_file(path, mimetype="image/png" if ext == "png" else "image/jpeg",
-                         max_age=0)
-    response.headers["Content-Disposition"] = content_disposition(
-        name, fallback=f"{entry.code or f'entry-{entry.id}'}.{ext}")
-    return response
-
-
-def content_disposition(name: str, *, fallback: str) -> str:
-    """`attachment` with a readable ASCII `filename` (e.g. the entry code) and the real
-    Chinese name as RFC 5987 `filename*` (UTF-8, percent-encoded)."""
-    from urllib.parse import quote
-
-    safe = "".join(c for c in fallback if c.isascii() and (c.isalnum() or c in "._-")) \
-        or "download"
-    name = "".join(c for c in name if c.isprintable()).replace("/", "／").replace("\\", "＼")
-    return f'attachment; filename="{safe}"; filename*=UTF-8\'\'{quote(name, safe="")}'
+    return send_original(entry, file)
 
 
 __all__ = ["bp"]

@@ -332,11 +332,12 @@ def create_draft(session: Session, *, contest: Contest, track: Track, unit: Unit
 
 
 def update_entry(session: Session, entry: Entry, data: EntryData, *,
-                 now: datetime | None = None) -> Entry:
+                 now: datetime | None = None, actor: User | None = None) -> Entry:
     """Change the entrant-editable fields of `entry` before the deadline; flush.
 
     A draft or withdrawn entry only has to fit its columns; a submitted entry must still
-    meet every rule after the change (so a submitted entry never turns incomplete).
+    meet every rule after the change (so a submitted entry never turns incomplete), and
+    its changed fields are logged ('entry.update', old and new values).
     Raises PhaseClosed (after the deadline), InvalidEntry('not_editable') (disqualified),
     RulesBroken (the problems, each with params['field']).
     """
@@ -348,8 +349,16 @@ def update_entry(session: Session, entry: Entry, data: EntryData, *,
         problems = storage_problems(data, entry.contest)
     if problems:
         raise RulesBroken(problems)
+    before = {f.name: getattr(entry, f.name) for f in fields(EntryData)}
     _apply(entry, data)
     session.flush()
+    changed = {k: (str(v) if v is not None else None, str(getattr(entry, k))
+                   if getattr(entry, k) is not None else None)
+               for k, v in before.items() if getattr(entry, k) != v}
+    if changed and entry.status == EntryStatus.submitted:
+        log_event(session, actor, "entry.update", entry,
+                  old={k: o for k, (o, _n) in changed.items()},
+                  new={k: n for k, (_o, n) in changed.items()})
     return entry
 
 

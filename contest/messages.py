@@ -264,7 +264,7 @@ AUDIT_ACTION_LABELS = {  # AuditEvent.action → 操作日志; unknown actions s
     "user.create": "新建账号", "entry.submit": "提交作品", "entry.withdraw": "撤回作品",
     "entry.disqualify": "取消参赛资格", "entry.replace_image": "替换图片",
     "dedup.decide": "查重处理", "results.method": "修改计分方法",
-    "entry.import": "导入作品", "awards.plan": "修改奖项设置", "awards.place": "评定奖项",
+    "entry.import": "导入作品", "entry.update": "修改作品信息", "awards.plan": "修改奖项设置", "awards.place": "评定奖项",
     "awards.override": "调整获奖等次", "awards.override_clear": "取消等次调整",
     "awards.rules": "修改优秀组织奖规则", "awards.organisation_propose": "提名优秀组织奖",
     "awards.organisation_decide": "确定优秀组织奖", "notice.update": "修改公示信息",

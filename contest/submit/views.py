@@ -259,7 +259,7 @@ def _save_entry_form(form: EntryForm, *, contest: Contest, track: Track,
                                              created_by=current_user)
             else:
                 saved = session.get(Entry, existing_id)
-                entries.update_entry(session, saved, data)
+                entries.update_entry(session, saved, data, actor=current_user)
             if upload.prepared is not None:
                 entries.attach_image(session, saved, upload.prepared, actor=current_user)
             if action == "submit" and saved.status != EntryStatus.submitted:

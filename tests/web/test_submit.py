@@ -333,6 +333,13 @@ def test_editing_a_submitted_entry_cannot_break_a_rule(client, app, entrant):
     assert r.status_code == 302
     assert _entries(app)[0].title == "新标题"
     assert _entries(app)[0].status == EntryStatus.submitted
+    with app.app_context():
+        from contest.models import AuditEvent
+
+        (event,) = db.new_session(app).scalars(
+            select(AuditEvent).where(AuditEvent.action == "entry.update")).all()
+        assert event.object_id == entry.id and event.actor_id == entrant.id
+        assert event.old == {"title": entry.title} and event.new == {"title": "新标题"}
 
 
 def test_disqualified_entry_shows_its_reason_and_is_read_only(session, app, entrant):

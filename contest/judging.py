@@ -424,7 +424,10 @@ def unlock_sheet(session: Session, round_juror: RoundJuror, actor: User | None,
                  reason: str) -> RoundJuror:
     """An editor unlocks one juror's submitted sheet so they can change scores again;
     logged 'sheet.unlock' with the reason and the old submission time.
-    Raises `RoundError` (reason_required, sheet_not_locked)."""
+    Raises `RoundError` (reason_required, sheet_not_locked), `ResultsFinalised`."""
+    from contest.scoring import ensure_round_open_for_results
+
+    ensure_round_open_for_results(session, round_juror.round)
     reason = (reason or "").strip()
     if not reason:
         raise RoundError("reason_required")

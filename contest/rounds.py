@@ -261,10 +261,13 @@ def open_round(session: Session, round_: Round, actor: User | None,
     (`assignment.assign`) and build every entry's juror images
     (`anonymise.build_round_images`, which needs `storage`, default `get_storage()`).
     Logged 'round.open'. Returns the `AssignmentReport`.
-    Raises `RoundError` (round_state if already open)."""
+    Raises `RoundError` (round_state if already open), `ResultsFinalised` (the round's
+    results are final: reopening would let scores change under published results)."""
     from contest.anonymise import build_round_images
     from contest.assignment import assign
+    from contest.scoring import ensure_round_open_for_results
 
+    ensure_round_open_for_results(session, round_)
     if round_.status == RoundStatus.open:
         raise RoundError("round_state", status=str(round_.status))
     old = str(round_.status)

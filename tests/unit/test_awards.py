@@ -190,6 +190,24 @@ def test_finalise_makes_results_read_only_and_logs_the_reveal(session, track_rou
     assert len(awards.winners(session, track)) == 10  # unchanged
 
 
+def test_a_finalised_round_cannot_be_reopened_or_its_sheets_unlocked(session, track_round,
+                                                                     editor):
+    from contest import judging, rounds
+    from contest.models import RoundJuror, RoundStatus
+
+    track, round_, _ = track_round
+    awards.apply_placement(session, track, editor)
+    awards.finalise(session, track, editor)
+    round_.status = RoundStatus.closed
+    session.flush()
+    with pytest.raises(ResultsFinalised):  # reopening would let scores change under them
+        rounds.open_round(session, round_, editor)
+    sheet = session.scalar(select(RoundJuror).where(RoundJuror.round_id == round_.id))
+    with pytest.raises(ResultsFinalised):
+        judging.unlock_sheet(session, sheet, editor, "理由")
+    assert round_.status == RoundStatus.closed
+
+
 def test_reopen_is_for_admins_with_a_reason(session, track_round, editor, admin):
     track, round_, _ = track_round
     awards.apply_placement(session, track, editor)

@@ -366,8 +366,12 @@ def test_replace_image_keeps_history_and_code(client, app, entrant):
     assert r.status_code == 302
     files = _files(app, entry.id)
     current = [f for f in files if f.is_current]
-    assert {f.kind for f in current} == {FileKind.original, FileKind.preview, FileKind.thumb}
+    assert {f.kind for f in current} == {FileKind.original, FileKind.preview, FileKind.thumb,
+                                         FileKind.juror_display, FileKind.juror_thumb}
     assert next(f for f in current if f.kind == FileKind.original).width_px == 2400
+    # the juror image was rebuilt from the new 2400x3000 original (long edge 2560 px)
+    display = next(f for f in current if f.kind == FileKind.juror_display)
+    assert (display.width_px, display.height_px) == (2048, 2560)
     assert len([f for f in files if f.kind == FileKind.original]) == 2  # history kept
     assert _entries(app)[0].code == "ZJ2024-0001"
     stored = stored_files(app.config["UPLOAD_DIR"])
@@ -379,6 +383,7 @@ def test_refused_replacement_changes_nothing_and_leaves_no_file(client, app, ent
     _submit_one(client, seed=17)
     entry = _entries(app)[0]
     before = stored_files(app.config["UPLOAD_DIR"])
+    rows_before = sorted((f.id, f.kind, f.is_current) for f in _files(app, entry.id))
     r = client.post(f"/submit/entries/{entry.id}/image",
                     data={"image": (io.BytesIO(b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\0" * 64),
                                     "伪装.jpg")},
@@ -386,7 +391,7 @@ def test_refused_replacement_changes_nothing_and_leaves_no_file(client, app, ent
     assert r.status_code == 422
     assert "图片格式仅支持 JPG、PNG（当前文件实际为 WebP 格式）" in r.get_data(as_text=True)
     assert stored_files(app.config["UPLOAD_DIR"]) == before
-    assert len(_files(app, entry.id)) == 3
+    assert sorted((f.id, f.kind, f.is_current) for f in _files(app, entry.id)) == rows_before
 
 
 def test_duplicate_refused_upload_leaves_nothing_but_keeps_the_shared_original(
@@ -564,3 +569,22 @@ def test_an_entry_in_a_judging_round_is_locked_even_before_the_deadline(session,
     (after,) = _entries(app)
     assert (after.title, after.status) == (entry.title, EntryStatus.submitted)
     assert len([f for f in _files(app, entry.id) if f.kind == FileKind.original]) == 1
+
+
+def test_submitting_prebuilds_the_juror_images_so_opening_a_round_renders_nothing(
+        session, app, entrant, juror):
+    from contest import anonymise, rounds
+
+    client = login_client(app, entrant)
+    _submit_one(client)
+    (entry,) = _entries(app)
+    files = {f.kind: f for f in _files(app, entry.id) if f.is_current}
+    assert FileKind.juror_display in files and FileKind.juror_thumb in files
+    assert files[FileKind.juror_display].public_token  # opaque URL part, no id or code
+    with app.app_context():
+        s = db.new_session(app)
+        track = s.get(Entry, entry.id).track
+        round_ = rounds.create_round(s, track, kind="preliminary", name="初评",
+                                     jurors=[s.get(User, juror.id)], jurors_per_entry=1)
+        assert anonymise.build_round_images(s, round_) == 0  # already there
+        s.close()

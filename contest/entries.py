@@ -521,13 +521,13 @@ def intake_rules(contest: Contest, max_pixels: int) -> IntakeRules:
     return imaging.IntakeRules.from_contest(contest, max_pixels)
 
 
-def check_image_fully(path: Path, rules: IntakeRules) -> ImageInfo:
-    """`imaging.check_image`, except that a file refused for its byte size is checked once
-    more with the size rules off, so the entrant learns every problem at once (e.g. both
-    "2MB–10MB" and "width ≥ 2000 px") instead of fixing one and uploading again.
+def check_image_fully(path: Path, rules: IntakeRules) -> tuple[ImageInfo, Image.Image]:
+    """`imaging.check_and_load`, except that a file refused for its byte size is checked
+    once more with the size rules off, so the entrant learns every problem at once (e.g.
+    both "2MB–10MB" and "width ≥ 2000 px") instead of fixing one and uploading again.
 
-    Returns ImageInfo. Raises InvalidImage (one problem) or RulesBroken (several
-    InvalidImage errors).
+    Returns (ImageInfo, the normalised image from the same decode). Raises InvalidImage
+    (one problem) or RulesBroken (several InvalidImage errors).
     """
     import dataclasses
 
@@ -535,7 +535,7 @@ def check_image_fully(path: Path, rules: IntakeRules) -> ImageInfo:
     from contest.errors import InvalidImage
 
     try:
-        return imaging.check_image(path, rules)
+        return imaging.check_and_load(path, rules)
     except InvalidImage as first:
         if first.code not in ("size_small", "size_large"):
             raise
@@ -569,8 +569,7 @@ def prepare_image(path: Path, *, rules: IntakeRules, storage: LocalStorage,
     from contest.dedup import hooks
 
     path = Path(path)
-    info = check_image_fully(path, rules)
-    image = imaging.load_normalised(path)
+    info, image = check_image_fully(path, rules)
     hooks.prepare(image, info.sha256)  # fingerprint now, outside the write transaction
     key = storage_mod.original_key(info.sha256, info.format)
     created = not storage.exists(key)

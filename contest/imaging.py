@@ -357,6 +357,20 @@ def check_image(path: Path, rules: IntakeRules) -> ImageInfo:
     corrupt | bomb | empty | animated | unsupported_jpeg | too_small_height | aspect
     (`err.reason` maps it to one of the six reason codes).
     """
+    return _check(path, rules, normalised=False)[0]
+
+
+def check_and_load(path: Path, rules: IntakeRules) -> tuple[ImageInfo, Image.Image]:
+    """`check_image`, also returning the image as `load_normalised(path)` would, from the
+    same full decode (the check must decode everything anyway, to catch truncation), so an
+    accepted upload is decoded once. Raises as `check_image`."""
+    info, image = _check(path, rules, normalised=True)
+    assert image is not None
+    return info, image
+
+
+def _check(path: Path, rules: IntakeRules, *, normalised: bool
+           ) -> tuple[ImageInfo, Image.Image | None]:
     set_pillow_pixel_cap(rules.max_pixels)
     allowed = _allowed_label(rules.formats)
     try:
@@ -386,7 +400,7 @@ def check_image(path: Path, rules: IntakeRules) -> ImageInfo:
         if header.animated:
             raise _invalid("animated")
 
-    width, height, fmt = _decode_fully(path, rules, allowed)
+    width, height, fmt, image = _decode_fully(path, rules, allowed, normalised=normalised)
     if rules.min_width_px is not None and width < rules.min_width_px:
         raise _invalid("width", min=rules.min_width_px, actual=width)
     if rules.min_height_px is not None and height < rules.min_height_px:
@@ -395,12 +409,14 @@ def check_image(path: Path, rules: IntakeRules) -> ImageInfo:
         if max(width, height) > rules.max_aspect_ratio * min(width, height):
             raise _invalid("aspect", width=width, height=height, max=rules.max_aspect_ratio)
     return ImageInfo(format=fmt, width_px=width, height_px=height, size_bytes=size,
-                     sha256=_file_digest(path))
+                     sha256=_file_digest(path)), image
 
 
-def _decode_fully(path: Path, rules: IntakeRules, allowed: str) -> tuple[int, int, str]:
+def _decode_fully(path: Path, rules: IntakeRules, allowed: str, *, normalised: bool = False
+                  ) -> tuple[int, int, str, Image.Image | None]:
     """Open with Pillow, check format/frames/pixel cap, verify, reopen and load fully.
-    Returns (displayed width px, displayed height px, Pillow format)."""
+    Returns (displayed width px, displayed height px, Pillow format, the normalised image
+    when `normalised`, else None)."""
     _guard_pillow()
     try:
         with Image.open(path) as im:
@@ -418,7 +434,8 @@ def _decode_fully(path: Path, rules: IntakeRules, allowed: str) -> tuple[int, in
             im.verify()
         with Image.open(path) as im:
             im.load()
-            orientation = read_orientation(im)
+            orientation = read_orientation(im)  # after load: a PNG's eXIf may follow IDAT
+            image = normalise(im, orientation=orientation) if normalised else None
     except InvalidImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -429,7 +446,7 @@ def _decode_fully(path: Path, rules: IntakeRules, allowed: str) -> tuple[int, in
         raise _invalid("corrupt") from exc
     if orientation in (5, 6, 7, 8):
         w, h = h, w
-    return w, h, fmt
+    return w, h, fmt, image
 
 
 # ---------------------------------------------------------------- normalising

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from contest import anonymise
 from contest.admin.rounds_forms import ConfirmForm, RedactionForm, parse_rect_payload
 from contest.db import get_session
+from contest.downloads import stored_path
 from contest.errors import ContestError
 from contest.messages import message_for
 from contest.models import Entry, FileKind, Redaction, Round, RoundEntry
-from contest.storage import get_storage
 
 IMAGE_KINDS = {"poster": FileKind.preview, "juror": FileKind.juror_display}
 
@@ -152,13 +152,7 @@ def entry_image(entry_id: int, kind: str) -> Response:
     f = entry.current_file(IMAGE_KINDS[kind])
     if f is None:
         abort(404)
-    try:
-        path = get_storage().path(f.storage_key)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype="image/jpeg", etag=f.sha256, max_age=0,
+    response = send_file(stored_path(f), mimetype="image/jpeg", etag=f.sha256, max_age=0,
                          conditional=True)
     response.headers["Cache-Control"] = "private, no-cache"
     return response

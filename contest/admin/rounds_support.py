@@ -18,19 +18,14 @@ from werkzeug.routing import BuildError
 from wtforms.fields.choices import SelectChoice
 
 from contest import scoring
+from contest.entries import current_contest
 from contest.judging import EntryProgress, RoundProgress, round_progress
-from contest.models import (City, Contest, Redaction, Role, Round, RoundEntry, RoundJuror,
+from contest.models import (City, Redaction, Role, Round, RoundEntry, RoundJuror,
                             RoundStatus, Track, Unit, User)
 
 __all__ = ["RoundDetail", "ShortlistPreview", "ShortlistRow", "current_contest",
            "entry_admin_url", "juror_choices", "round_detail_view", "round_summaries",
            "shortlist_preview", "unit_choices"]
-
-
-def current_contest(session: Session) -> Contest | None:
-    """The contest editors work on: the newest (year, then id) that is not archived."""
-    return session.scalar(select(Contest).where(Contest.is_archived.is_(False))
-                          .order_by(Contest.year.desc(), Contest.id.desc()).limit(1))
 
 
 def juror_label(user: User) -> str:

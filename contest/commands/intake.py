@@ -62,15 +62,15 @@ def validate_command(paths: tuple[Path, ...], content_only: bool) -> None:
     path, ok|rejected, reason (format, width, size_small, size_large, corrupt, bomb; empty
     when ok), Chinese message. Exit status 0 when all are ok, 1 otherwise."""
     from contest.errors import InvalidImage
-    from contest.imaging import check_image, load_normalised
+    from contest.imaging import check_and_load
     from contest.messages import MESSAGES, message_for
 
     rules = _validate_rules(content_only)
     all_ok = True
     for path in _expand_paths(paths):
         try:
-            info = check_image(path, rules)
-            load_normalised(path).close()  # the same decode the web form stores from
+            info, image = check_and_load(path, rules)  # the decode the web form stores from
+            image.close()
         except InvalidImage as err:
             all_ok = False
             click.echo(f"{path}\trejected\t{err.reason}\t{message_for(err)}")

@@ -48,7 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contest.dedup import engine as dedup_engine
-from contest.errors import ContestError, DuplicateRefused
+from contest.errors import ContestError, DuplicateRefused, InvalidImage
 from contest.models import (DEDUP_KIND_ORDER, Contest, DedupKind, DuplicateFlag, Entry,
                             EntryFile, EntryStatus, FileKind, FlagStatus, ImageFingerprint,
                             ReferenceImage, User, log_event)
@@ -881,11 +881,11 @@ def add_reference(session: Session, path: Path, *, label: str, original_filename
     if not label:
         return ReferenceResult(str(path), "refused", error=ContestError("reason_required"))
     rules = imaging.IntakeRules.content_only(max_pixels)
-    try:
-        info = imaging.check_image(Path(path), rules)
-    except ContestError as exc:
-        return ReferenceResult(str(path), "refused", error=exc)
-    existing = session.scalar(select(ReferenceImage).where(ReferenceImage.sha256 == info.sha256))
+    try:  # the same bytes again are a no-op; prepare_image below checks new files
+        sha256 = dedup_engine.sha256_file(Path(path))
+    except OSError:
+        return ReferenceResult(str(path), "refused", error=InvalidImage("corrupt"))
+    existing = session.scalar(select(ReferenceImage).where(ReferenceImage.sha256 == sha256))
     if existing is not None:
         return ReferenceResult(str(path), "exists", reference=existing)
     try:
@@ -894,6 +894,7 @@ def add_reference(session: Session, path: Path, *, label: str, original_filename
             preview_long_edge_px=preview_long_edge_px, thumb_long_edge_px=thumb_long_edge_px)
     except ContestError as exc:
         return ReferenceResult(str(path), "refused", error=exc)
+    info = prepared.info
     derived = {str(d.kind): d.key for d in prepared.derivatives}
     try:
         ref = ReferenceImage(label=label, storage_key=prepared.original_key,

@@ -688,3 +688,20 @@ def test_stray_bytes_between_jpeg_segments_tolerated(tmp_path):
     assert check_image(path, CONTENT).width_px == 400
     err = refusal(path, IntakeRules.content_only(100_000))
     assert err.params == {"width": 400, "height": 300, "max_pixels": 100_000}
+
+
+@pytest.mark.parametrize("name", [
+    "exif_orient_6_hopper.jpg", "exif_orient_3_hopper.jpg", "cmyk_adobe_app14.jpg",
+    "icc_channel_swap_trap.jpg", "rgba_transparent_areas.png", "gray16_trns.png",
+    "png_exif_chunk.png", "generated/gen_width_ok_only_after_rotation_1600x2400_o8.jpg",
+])
+def test_check_and_load_gives_the_image_load_normalised_gives_from_one_decode(corpus, name):
+    from contest.imaging import check_and_load
+
+    rules = IntakeRules.content_only(100_000_000)
+    info, image = check_and_load(corpus / name, rules)
+    assert info == check_image(corpus / name, rules)
+    reference = load_normalised(corpus / name)
+    assert image.mode == reference.mode == "RGB" and image.size == reference.size
+    assert image.size == (info.width_px, info.height_px)
+    assert np.array_equal(np.asarray(image), np.asarray(reference))

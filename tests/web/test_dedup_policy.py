@@ -13,6 +13,7 @@ from contest.models import (DuplicateFlag, Entry, EntryStatus, ImageFingerprint,
                             TrackKind)
 from tests import dedup_support as ds
 from tests.conftest import login_client
+from tests.entry_helpers import ENTRY_FIELDS
 from tests.factories import make_user
 
 
@@ -33,19 +34,11 @@ def world(app, session, contest, entrant):  # noqa: ANN001, ANN201
     return w
 
 
-FIELDS = {
-    "title": "匠心筑梦 技能成才", "authors": "张三、李四", "adviser": "王老师",
-    "statement": "以青年学子的笑脸与实训场景表现职业教育的活力。",
-    "caption_time": "2024年5月8日", "caption_place": "学校实训楼",
-    "caption_people": "机电专业师生", "caption_event": "职业教育活动周开放日",
-    "ai_use": "none", "content_review_confirmed": "y", "content_reviewer": "宣传部 赵老师",
-    "originality_confirmed": "y",
-}
 
 
 def submit_new(client, data: bytes, *, track: str = "vet_week",  # noqa: ANN001, ANN201
                filename: str = "海报.jpg", action: str = "submit"):
-    form = {**FIELDS, "action": action, "image": (io.BytesIO(data), filename)}
+    form = {**ENTRY_FIELDS, "action": action, "image": (io.BytesIO(data), filename)}
     return client.post(f"/submit/entries/new?track={track}", data=form,
                        content_type="multipart/form-data")
 
@@ -109,7 +102,7 @@ def test_same_unit_draft_counts_and_is_named_by_title(world):
     _accepted(submit_new(world.client, ds.jpeg(img), action="draft"))
     response = submit_new(world.client, ds.jpeg(ds.resized_copy(img)), action="draft")
     assert response.status_code == 422
-    assert f"暂存的作品《{FIELDS['title']}》重复" in response.get_data(as_text=True)
+    assert f"暂存的作品《{ENTRY_FIELDS['title']}》重复" in response.get_data(as_text=True)
 
 
 def test_replacing_with_a_copy_of_another_own_entry_is_refused(world):
